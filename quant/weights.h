@@ -1,0 +1,68 @@
+// Group-quantized weight matrices: round-to-nearest quantizer, dequantization, validation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "quant/float16.h"
+
+namespace mixpe::quant {
+
+// How a weight matrix is quantized. Groups run along K (the input dimension).
+struct WeightQuantConfig {
+  int bits = 4;            // 2, 3, 4 or 8
+  int group_size = 128;    // divides K; -1 means one group per output channel (g = K)
+  bool symmetric = false;  // signed codes and z = 0 instead of unsigned codes and a zero point
+
+  // Throws std::invalid_argument naming the offending field if bits or group size are unsupported
+  // or the group size does not divide k.
+  void validate(int k, const std::string& tensor_name) const;
+  int effective_group(int k) const { return group_size == -1 ? k : group_size; }
+  int code_min() const { return symmetric ? -(1 << (bits - 1)) : 0; }
+  int code_max() const { return symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1; }
+};
+
+// A quantized N x K weight matrix (row n = output channel, PyTorch nn.Linear layout).
+// w[n][k] ~= scale[n][G] * (code[n][k] - zero[n][G]) with G = k / group_size.
+struct QuantizedWeights {
+  int n = 0;
+  int k = 0;
+  int bits = 4;
+  int group_size = 128;  // always the effective size (K for per-channel)
+  bool symmetric = false;
+  std::vector<std::int16_t> codes;  // [n][k]; unsigned in [0, 2^b-1] or signed in [-2^(b-1), 2^(b-1)-1]
+  std::vector<Half> scales;         // [n][groups]
+  std::vector<std::uint8_t> zeros;  // [n][groups]; all zero when symmetric
+
+  int groups() const { return k / group_size; }
+  int code(int row, int col) const { return codes[static_cast<std::size_t>(row) * k + col]; }
+  Half scale(int row, int group) const { return scales[static_cast<std::size_t>(row) * groups() + group]; }
+  int zero(int row, int group) const { return zeros[static_cast<std::size_t>(row) * groups() + group]; }
+  // Exact dequantized value s * (q - z) (exact in double: an 11-bit significand times a 9-bit integer).
+  double dequantized(int row, int col) const {
+    const int g = col / group_size;
+    return scale(row, g).to_double() * (code(row, col) - zero(row, g));
+  }
+};
+
+// Round-to-nearest group quantization of an N x K row-major float matrix.
+//
+// Asymmetric: per group, lo = min(min w, 0), hi = max(max w, 0); scale = hi - lo over 2^b - 1,
+// rounded *up* to FP16 so the grid covers [lo, hi]; z = round(-lo / s); q = clamp(round(w / s) + z).
+// Symmetric: scale = max|w| / (2^(b-1) - 1) rounded up to FP16; q = clamp(round(w / s)).
+// All-zero groups get scale 0 and codes equal to the zero point, so they dequantize exactly to 0.
+// NaN/Inf weights, a scale that overflows FP16, unsupported bits or a group size that does
+// not divide K throw std::invalid_argument naming the tensor, shape and value.
+QuantizedWeights quantize_weights_rtn(std::span<const float> w, int n, int k, const WeightQuantConfig& cfg,
+                                      const std::string& tensor_name = "weight");
+
+// Dequantize to an N x K row-major matrix of doubles (exact) or floats (rounded to nearest).
+std::vector<double> dequantize_weights_f64(const QuantizedWeights& q);
+std::vector<float> dequantize_weights_f32(const QuantizedWeights& q);
+
+// Checks every structural invariant (sizes, code ranges, zero ranges); throws on violation.
+void validate_quantized_weights(const QuantizedWeights& q, const std::string& tensor_name);
+
+}  // namespace mixpe::quant

@@ -80,8 +80,9 @@ std::vector<float> mixpe_kernel(const std::vector<std::int32_t>& xi, int m, cons
         float acc = 0.0f;
         for (int G = 0; G < groups; ++G) {
           const std::int64_t p = dot(q + G * g, x + G * g, g);
-          const std::int64_t gs = p - static_cast<std::int64_t>(w.zero(col, G)) * a[static_cast<std::size_t>(row) * groups + G];
-          acc += dequantize_group(gs, w.scale(col, G), shift(row, G));
+          const Half* min = w.has_mins() ? &w.mins[static_cast<std::size_t>(col) * groups + G] : nullptr;
+          acc = accumulate_group(acc, p, a[static_cast<std::size_t>(row) * groups + G], w.zero(col, G), w.scale(col, G), min,
+                                 shift(row, G));
         }
         y[static_cast<std::size_t>(row) * w.n + col] = post(row, acc);
       }
@@ -106,7 +107,9 @@ PreparedWeights PreparedWeights::for_fp16(const QuantizedWeights& w) {
   for (int col = 0; col < w.n; ++col)
     for (int j = 0; j < w.k; ++j)
       p.w16_t[static_cast<std::size_t>(j) * w.n + col] =
-          dequantize_weight_fp16(w.code(col, j), w.zero(col, j / w.group_size), w.scale(col, j / w.group_size)).to_float();
+          (w.has_mins() ? dequantize_weight_fp16_min(w.code(col, j), w.scale(col, j / w.group_size), w.min(col, j / w.group_size))
+                        : dequantize_weight_fp16(w.code(col, j), w.zero(col, j / w.group_size), w.scale(col, j / w.group_size)))
+              .to_float();
   return p;
 }
 
@@ -158,7 +161,7 @@ std::vector<float> gemm_fp16(std::span<const Half> x, int m, const PreparedWeigh
 std::vector<float> gemm_int8(const Int8Activations& x, const PreparedWeights& pw, unsigned threads) {
   check(pw, x.k, "int8 GEMM");
   const QuantizedWeights& w = *pw.source;
-  if (!w.symmetric || w.group_size != w.k || w.bits > 8) {
+  if (!w.symmetric || w.group_size != w.k || w.bits > 8 || w.has_mins()) {
     throw std::invalid_argument(fmt::format(
         "int8 GEMM: weights must be symmetric per-channel with at most 8 bits (got {}-bit, {}, group {} of K = {})", w.bits,
         w.symmetric ? "symmetric" : "asymmetric", w.group_size, w.k));

@@ -57,8 +57,8 @@ std::vector<float> gemm_mixpe_int8_ref(const Int8Activations& x, const Quantized
     for (int col = 0; col < w.n; ++col) {
       float acc = 0.0f;
       for (int g = 0; g < s.groups; ++g) {
-        const std::int64_t group_sum = s.P(row, col, g) - static_cast<std::int64_t>(w.zero(col, g)) * s.A(row, g);
-        acc += dequantize_group(group_sum, w.scale(col, g), 0);
+        const Half* min = w.has_mins() ? &w.mins[static_cast<std::size_t>(col) * s.groups + g] : nullptr;
+        acc = accumulate_group(acc, s.P(row, col, g), s.A(row, g), w.zero(col, g), w.scale(col, g), min, 0);
       }
       y[static_cast<std::size_t>(row) * w.n + col] = acc * x.scales[row];
     }
@@ -79,8 +79,8 @@ std::vector<float> gemm_mixpe_aligned_ref(const AlignedActivations& x, const Qua
     for (int col = 0; col < w.n; ++col) {
       float acc = 0.0f;
       for (int g = 0; g < s.groups; ++g) {
-        const std::int64_t group_sum = s.P(row, col, g) - static_cast<std::int64_t>(w.zero(col, g)) * s.A(row, g);
-        acc += dequantize_group(group_sum, w.scale(col, g), x.shift(row, g));
+        const Half* min = w.has_mins() ? &w.mins[static_cast<std::size_t>(col) * s.groups + g] : nullptr;
+        acc = accumulate_group(acc, s.P(row, col, g), s.A(row, g), w.zero(col, g), w.scale(col, g), min, x.shift(row, g));
       }
       y[static_cast<std::size_t>(row) * w.n + col] = acc;
     }
@@ -104,7 +104,9 @@ std::vector<float> gemm_fp16_ref(std::span<const Half> x, int m, const Quantized
   for (int col = 0; col < w.n; ++col)
     for (int j = 0; j < w.k; ++j)
       w16[static_cast<std::size_t>(col) * w.k + j] =
-          dequantize_weight_fp16(w.code(col, j), w.zero(col, j / w.group_size), w.scale(col, j / w.group_size)).to_float();
+          (w.has_mins() ? dequantize_weight_fp16_min(w.code(col, j), w.scale(col, j / w.group_size), w.min(col, j / w.group_size))
+                        : dequantize_weight_fp16(w.code(col, j), w.zero(col, j / w.group_size), w.scale(col, j / w.group_size)))
+              .to_float();
   std::vector<float> y(static_cast<std::size_t>(m) * w.n);
   for (int row = 0; row < m; ++row) {
     for (int col = 0; col < w.n; ++col) {
@@ -122,7 +124,7 @@ std::vector<float> gemm_fp16_ref(std::span<const Half> x, int m, const Quantized
 
 std::vector<float> gemm_int8_ref(const Int8Activations& x, const QuantizedWeights& w) {
   check_k(x.k, w, "int8 GEMM");
-  if (!w.symmetric || w.group_size != w.k || w.bits > 8) {
+  if (!w.symmetric || w.group_size != w.k || w.bits > 8 || w.has_mins()) {
     throw std::invalid_argument(fmt::format(
         "int8 GEMM: weights must be symmetric per-channel with at most 8 bits (got {}-bit, {}, group {} of K = {})",
         w.bits, w.symmetric ? "symmetric" : "asymmetric", w.group_size, w.k));

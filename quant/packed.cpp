@@ -31,6 +31,7 @@ PackedWeights pack_weights(const QuantizedWeights& q) {
   p.scales.reserve(q.scales.size());
   for (Half s : q.scales) p.scales.push_back(s.bits());
   p.zeros = q.zeros;
+  for (Half m : q.mins) p.mins.push_back(m.bits());
   return p;
 }
 
@@ -68,6 +69,7 @@ QuantizedWeights unpack_weights(const PackedWeights& p) {
   q.scales.reserve(p.scales.size());
   for (std::uint16_t s : p.scales) q.scales.push_back(Half::from_bits(s));
   q.zeros = p.zeros;
+  for (std::uint16_t m : p.mins) q.mins.push_back(Half::from_bits(m));
   validate_quantized_weights(q, "packed weights");
   return q;
 }

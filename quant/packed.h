@@ -13,15 +13,17 @@ namespace mixpe::quant {
 //        byte boundary (row stride = ceil(K*b/8) bytes); signed codes are b-bit two's complement.
 // scales: FP16 bit patterns, [N][K/g] row-major.
 // zeros:  one unsigned byte per group, [N][K/g] row-major (all zero for symmetric weights).
+// mins:   optional FP16 group minimums, [N][K/g] row-major (empty unless the weights have them).
 struct PackedWeights {
   int n = 0, k = 0, bits = 4, group_size = 128;
   bool symmetric = false;
   std::vector<std::uint8_t> codes;
   std::vector<std::uint16_t> scales;
   std::vector<std::uint8_t> zeros;
+  std::vector<std::uint16_t> mins;
 
   std::size_t row_stride_bytes() const { return (static_cast<std::size_t>(k) * bits + 7) / 8; }
-  std::size_t total_bytes() const { return codes.size() + 2 * scales.size() + zeros.size(); }
+  std::size_t total_bytes() const { return codes.size() + 2 * scales.size() + zeros.size() + 2 * mins.size(); }
 };
 
 PackedWeights pack_weights(const QuantizedWeights& q);

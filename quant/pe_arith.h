@@ -37,5 +37,17 @@ inline float dequantize_group(std::int64_t group_sum, Half scale, int shift) {
 inline Half dequantize_weight_fp16(int code, int zero, Half scale) {
   return Half::from_double(static_cast<double>(code - zero) * scale.to_double());
 }
+// With a float group minimum: w16 = fp16(s * q + min), the sum formed in double first.
+inline Half dequantize_weight_fp16_min(int code, Half scale, Half min) {
+  return Half::from_double(scale.to_double() * code + min.to_double());
+}
+
+// One group's contribution to the MixPE accumulator, in the order the dequantization unit
+// applies it: acc + d(P - zA), or with a float minimum (acc + d(P)) + d_min(A).
+inline float accumulate_group(float acc, std::int64_t p, std::int64_t a, int zero, Half scale, const Half* min, int shift) {
+  if (min == nullptr) return acc + dequantize_group(p - static_cast<std::int64_t>(zero) * a, scale, shift);
+  acc += dequantize_group(p, scale, shift);
+  return acc + dequantize_group(a, *min, shift);
+}
 
 }  // namespace mixpe::quant

@@ -129,6 +129,18 @@ void validate_quantized_weights(const QuantizedWeights& q, const std::string& te
                                               i / q.k, i % q.k, cfg.code_min(), cfg.code_max()));
     }
   }
+  if (q.has_mins()) {
+    if (q.mins.size() != groups || q.symmetric) {
+      throw std::invalid_argument(fmt::format("{}: {} group minimums for {} groups ({} codes); minimums need unsigned codes",
+                                              tensor_name, q.mins.size(), groups, q.symmetric ? "signed" : "unsigned"));
+    }
+    for (std::size_t i = 0; i < groups; ++i) {
+      if (q.zeros[i] != 0) {
+        throw std::invalid_argument(fmt::format("{}: group {} has zero point {} and a float minimum; use one or the other",
+                                                tensor_name, i, q.zeros[i]));
+      }
+    }
+  }
   for (std::size_t i = 0; i < groups; ++i) {
     const int z = q.zeros[i];
     if ((q.symmetric && z != 0) || z > cfg.code_max()) {

@@ -35,14 +35,21 @@ struct QuantizedWeights {
   std::vector<std::int16_t> codes;  // [n][k]; unsigned in [0, 2^b-1] or signed in [-2^(b-1), 2^(b-1)-1]
   std::vector<Half> scales;         // [n][groups]
   std::vector<std::uint8_t> zeros;  // [n][groups]; all zero when symmetric
+  // Optional float group offsets (GGUF Q4_1 style): when present, w = s * q + min with unsigned
+  // codes, and every zero point is 0.
+  std::vector<Half> mins;           // [n][groups] or empty
 
   int groups() const { return k / group_size; }
+  bool has_mins() const { return !mins.empty(); }
   int code(int row, int col) const { return codes[static_cast<std::size_t>(row) * k + col]; }
   Half scale(int row, int group) const { return scales[static_cast<std::size_t>(row) * groups() + group]; }
   int zero(int row, int group) const { return zeros[static_cast<std::size_t>(row) * groups() + group]; }
-  // Exact dequantized value s * (q - z) (exact in double: an 11-bit significand times a 9-bit integer).
+  Half min(int row, int group) const { return mins[static_cast<std::size_t>(row) * groups() + group]; }
+  // Dequantized value s * (q - z), or s * q + min: exact in double (an 11-bit significand times a
+  // 9-bit integer; with a min, exact unless the two terms are more than 2^38 apart).
   double dequantized(int row, int col) const {
     const int g = col / group_size;
+    if (has_mins()) return scale(row, g).to_double() * code(row, col) + min(row, g).to_double();
     return scale(row, g).to_double() * (code(row, col) - zero(row, g));
   }
 };

@@ -1,0 +1,213 @@
+// Tile builders, closed-form array timing (docs/array.md) and the array-model registry.
+#include "sim/array.h"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace mixpe::sim {
+
+std::string_view to_string(ArrayMode m) {
+  switch (m) {
+    case ArrayMode::kMixpeInt8: return "mixpe_int8";
+    case ArrayMode::kMixpeAligned: return "mixpe_aligned";
+    case ArrayMode::kInt8: return "int8";
+    case ArrayMode::kFp16: return "fp16";
+  }
+  return "?";
+}
+
+namespace {
+
+ArrayTile weights_part(ArrayMode mode, const quant::QuantizedWeights& w, int n0, int rows, int cols, int group) {
+  if (w.has_mins()) {
+    // The array's dequantization unit implements the zero-point form (docs/array.md), not float minimums.
+    throw std::invalid_argument("array tile: weights with float group minimums (GGUF Q4_1 form) are not supported by the array");
+  }
+  ArrayTile t;
+  t.mode = mode;
+  t.rows = rows;
+  t.cols = cols;
+  t.k = w.k;
+  t.group_size = group;
+  t.weight_group = w.group_size;
+  t.weight_bits = w.bits;
+  t.symmetric = w.symmetric;
+  const int wg = w.groups();
+  t.q.assign(static_cast<std::size_t>(cols) * w.k, 0);
+  t.w_scale.assign(static_cast<std::size_t>(cols) * wg, quant::Half::from_bits(0));
+  t.w_zero.assign(static_cast<std::size_t>(cols) * wg, 0);
+  for (int c = 0; c < cols && n0 + c < w.n; ++c) {
+    for (int j = 0; j < w.k; ++j) t.q[t.qi(c, j)] = static_cast<std::int16_t>(w.code(n0 + c, j));
+    for (int g = 0; g < wg; ++g) {
+      t.w_scale[t.cg(c, g)] = w.scale(n0 + c, g);
+      t.w_zero[t.cg(c, g)] = static_cast<std::uint8_t>(w.zero(n0 + c, g));
+    }
+  }
+  return t;
+}
+
+void fill_int8(ArrayTile& t, const quant::Int8Activations& x, int m0) {
+  if (x.k != t.k) throw std::invalid_argument(fmt::format("tile: activation K = {} differs from weight K = {}", x.k, t.k));
+  t.x.assign(static_cast<std::size_t>(t.rows) * t.k, 0);
+  t.x_scale.assign(t.rows, 0.0f);
+  for (int r = 0; r < t.rows && m0 + r < x.m; ++r) {
+    for (int j = 0; j < t.k; ++j) t.x[t.xi(r, j)] = x.code(m0 + r, j);
+    t.x_scale[r] = x.scales[m0 + r];
+  }
+}
+
+}  // namespace
+
+ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols) {
+  ArrayTile t = weights_part(ArrayMode::kMixpeInt8, w, n0, rows, cols, w.group_size);
+  fill_int8(t, x, m0);
+  return t;
+}
+
+ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols) {
+  if (!w.symmetric || w.group_size != w.k || w.bits > 8)
+    throw std::invalid_argument("int8 tile: weights must be symmetric per-channel with at most 8 bits");
+  ArrayTile t = weights_part(ArrayMode::kInt8, w, n0, rows, cols, w.k);
+  fill_int8(t, x, m0);
+  return t;
+}
+
+ArrayTile make_tile_mixpe_aligned(const quant::AlignedActivations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols) {
+  if (x.k != w.k || x.group_size != w.group_size)
+    throw std::invalid_argument(fmt::format("aligned tile: activations K = {} g = {} vs weights K = {} g = {}", x.k, x.group_size, w.k, w.group_size));
+  ArrayTile t = weights_part(ArrayMode::kMixpeAligned, w, n0, rows, cols, w.group_size);
+  t.x.assign(static_cast<std::size_t>(rows) * t.k, 0);
+  t.x_shift.assign(static_cast<std::size_t>(rows) * t.groups(), 0);
+  for (int r = 0; r < rows && m0 + r < x.m; ++r) {
+    for (int j = 0; j < t.k; ++j) t.x[t.xi(r, j)] = x.mant(m0 + r, j);
+    for (int g = 0; g < t.groups(); ++g) t.x_shift[t.rg(r, g)] = static_cast<std::int16_t>(x.shift(m0 + r, g));
+  }
+  return t;
+}
+
+ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols) {
+  if (x.size() != static_cast<std::size_t>(m) * w.k)
+    throw std::invalid_argument(fmt::format("fp16 tile: {} activations for shape [{}, {}]", x.size(), m, w.k));
+  ArrayTile t = weights_part(ArrayMode::kFp16, w, n0, rows, cols, w.k);
+  t.x16.assign(static_cast<std::size_t>(rows) * t.k, quant::Half::from_bits(0));
+  for (int r = 0; r < rows && m0 + r < m; ++r)
+    for (int j = 0; j < t.k; ++j) t.x16[t.xi(r, j)] = x[static_cast<std::size_t>(m0 + r) * w.k + j];
+  return t;
+}
+
+ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits) {
+  ArrayTile t;
+  t.mode = mode;
+  t.rows = rows;
+  t.cols = cols;
+  t.k = k;
+  t.group_size = (mode == ArrayMode::kInt8 || mode == ArrayMode::kFp16) ? k : group_size;
+  t.weight_group = group_size;
+  t.weight_bits = weight_bits;
+  t.symmetric = mode == ArrayMode::kInt8;
+  if (mode == ArrayMode::kFp16) t.x16.assign(static_cast<std::size_t>(rows) * k, quant::Half::from_bits(0));
+  else t.x.assign(static_cast<std::size_t>(rows) * k, 0);
+  if (mode == ArrayMode::kMixpeInt8 || mode == ArrayMode::kInt8) t.x_scale.assign(rows, 0.0f);
+  if (mode == ArrayMode::kMixpeAligned) t.x_shift.assign(static_cast<std::size_t>(rows) * t.groups(), 0);
+  t.q.assign(static_cast<std::size_t>(cols) * k, 0);
+  t.w_scale.assign(static_cast<std::size_t>(cols) * t.wgroups(), quant::Half::from_bits(0));
+  t.w_zero.assign(static_cast<std::size_t>(cols) * t.wgroups(), 0);
+  return t;
+}
+
+void check_tile(const ArrayTile& t) {
+  auto bad = [&](const std::string& why) {
+    throw std::invalid_argument(fmt::format("array tile ({} {}x{} K={} g={}): {}", to_string(t.mode), t.rows, t.cols, t.k, t.group_size, why));
+  };
+  if (t.rows <= 0 || t.cols <= 0 || t.k <= 0 || t.group_size <= 0 || t.weight_group <= 0) bad("non-positive dimension");
+  if (t.k % t.group_size != 0 || t.k % t.weight_group != 0) bad("group size does not divide K");
+  const bool baseline = t.mode == ArrayMode::kInt8 || t.mode == ArrayMode::kFp16;
+  if (baseline && t.group_size != t.k) bad("baselines reduce over one group (g = K)");
+  if (!baseline && t.weight_group != t.group_size) bad("MixPE weight group must equal the array group");
+  const std::size_t rk = static_cast<std::size_t>(t.rows) * t.k;
+  if (t.mode == ArrayMode::kFp16 ? t.x16.size() != rk : t.x.size() != rk) bad("activation size");
+  if ((t.mode == ArrayMode::kMixpeInt8 || t.mode == ArrayMode::kInt8) && t.x_scale.size() != static_cast<std::size_t>(t.rows)) bad("x_scale size");
+  if (t.mode == ArrayMode::kMixpeAligned && t.x_shift.size() != static_cast<std::size_t>(t.rows) * t.groups()) bad("x_shift size");
+  if (t.q.size() != static_cast<std::size_t>(t.cols) * t.k) bad("weight code size");
+  const std::size_t cw = static_cast<std::size_t>(t.cols) * t.wgroups();
+  if (t.w_scale.size() != cw || t.w_zero.size() != cw) bad("scale/zero size");
+}
+
+void check_stream(std::span<const ArrayTile> tiles) {
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const ArrayTile& t = tiles[i];
+    check_tile(t);
+    const ArrayTile& f = tiles[0];
+    if (t.mode != f.mode || t.rows != f.rows || t.cols != f.cols || t.k != f.k || t.group_size != f.group_size ||
+        t.weight_bits != f.weight_bits || t.symmetric != f.symmetric)
+      throw std::invalid_argument(fmt::format("array stream: tile {} differs in mode or shape from tile 0", i));
+  }
+}
+
+ArrayShape shape_of(const ArrayTile& t) { return ArrayShape{t.mode, t.rows, t.cols, t.k, t.group_size}; }
+
+std::int64_t cycles_per_group(const ArrayShape& s) { return std::max(s.group_size, s.rows); }
+
+namespace {
+std::int64_t fill_drain(const ArrayShape& s) {
+  return s.group_size + 2LL * s.rows + s.cols + 3 + (s.mode == ArrayMode::kFp16 ? 1 : 0);
+}
+}  // namespace
+
+std::int64_t tile_latency(const ArrayShape& s) { return stream_latency(s, 1); }
+
+std::int64_t stream_latency(const ArrayShape& s, std::int64_t tiles) {
+  if (tiles <= 0) return 0;
+  const std::int64_t p = cycles_per_group(s);
+  return tiles * s.groups() * p + fill_drain(s) - p;
+}
+
+std::int64_t output_valid_cycle(const ArrayShape& s, std::int64_t tile, int r, int c) {
+  const std::int64_t p = cycles_per_group(s);
+  const std::int64_t start = (tile * s.groups() + s.groups() - 1) * p + (s.mode == ArrayMode::kFp16 ? 1 : 0);
+  return start + s.group_size + s.rows - 1 + c + (s.rows - 1 - r) + 5;
+}
+
+FeedSlot feed_slot(const ArrayShape& s, std::int64_t tiles, std::int64_t t, int lane) {
+  FeedSlot f;
+  const std::int64_t p = cycles_per_group(s);
+  const std::int64_t per_tile = s.groups() * p;
+  const std::int64_t u = t - (s.mode == ArrayMode::kFp16 ? 1 : 0) - lane;
+  if (u < 0 || u >= tiles * per_tile) return f;
+  f.in_stream = true;
+  f.tile = static_cast<int>(u / per_tile);
+  const std::int64_t rem = u % per_tile;
+  f.group = static_cast<int>(rem / p);
+  f.j = static_cast<int>(rem % p);
+  f.valid = f.j < s.group_size;
+  f.k = f.group * s.group_size + f.j;
+  return f;
+}
+
+std::int64_t drain_stall_cycles(const ArrayShape& s, std::int64_t tiles) {
+  if (tiles <= 0) return 0;
+  return (tiles * s.groups() - 1) * (cycles_per_group(s) - s.group_size);
+}
+
+namespace {
+const std::array<ArrayModelEntry, 2> kArrayModels = {{
+    {"pe", "per-PE cycle model: registers, skew, shadow registers, drain chain, 5-stage dequantizer", &make_pe_array_model},
+    {"tile", "tile model: closed-form cycles and direct numerics", &make_tile_array_model},
+}};
+}  // namespace
+
+std::span<const ArrayModelEntry> array_models() { return kArrayModels; }
+
+std::unique_ptr<ArrayModel> make_array_model(std::string_view name) {
+  std::string all;
+  for (const auto& e : kArrayModels) {
+    if (name == e.name) return e.make();
+    all += all.empty() ? e.name : std::string(", ") + e.name;
+  }
+  throw std::invalid_argument(fmt::format("unknown array model '{}' (expected one of: {})", name, all));
+}
+
+}  // namespace mixpe::sim

@@ -1,0 +1,130 @@
+// The output-stationary PE array (docs/array.md): operands, closed-form timing, and the abstract
+// model interface that the per-PE model, the tile model and (later) the Verilated RTL implement.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quant/activations.h"
+#include "quant/float16.h"
+#include "quant/weights.h"
+
+namespace mixpe::sim {
+
+enum class ArrayMode {
+  kMixpeInt8,     // MixPE PE, INT8 activations, per-token scale sx applied at stage 5
+  kMixpeAligned,  // MixPE PE, FP16/BF16 activations pre-aligned to block floating point
+  kInt8,          // W8A8 multiplier PE, one group (g = K), z = 0
+  kFp16,          // dequantize-then-FP16 MAC PE, one group (g = K)
+};
+std::string_view to_string(ArrayMode m);
+
+// One R x C output tile over K = groups * group_size. Rows beyond the real M or columns beyond
+// the real N are zero padded by the tile builders below.
+struct ArrayTile {
+  ArrayMode mode = ArrayMode::kMixpeInt8;
+  int rows = 0, cols = 0, k = 0;
+  int group_size = 0;    // the array's reduction group g (K for the int8 and fp16 baselines)
+  int weight_group = 0;  // quantization group of w_scale/w_zero (equals group_size except fp16)
+  int weight_bits = 4;
+  bool symmetric = false;
+  std::vector<std::int32_t> x;        // [rows][k] INT8 codes or aligned mantissas (not fp16 mode)
+  std::vector<quant::Half> x16;       // [rows][k] fp16 mode only
+  std::vector<float> x_scale;         // [rows] sx; int8 modes only
+  std::vector<std::int16_t> x_shift;  // [rows][groups] aligned mode only
+  std::vector<std::int16_t> q;        // [cols][k] weight codes
+  std::vector<quant::Half> w_scale;   // [cols][wgroups]
+  std::vector<std::uint8_t> w_zero;   // [cols][wgroups]
+
+  int groups() const { return k / group_size; }
+  int wgroups() const { return k / weight_group; }
+  std::size_t xi(int r, int j) const { return static_cast<std::size_t>(r) * k + j; }
+  std::size_t qi(int c, int j) const { return static_cast<std::size_t>(c) * k + j; }
+  std::size_t rg(int r, int g) const { return static_cast<std::size_t>(r) * groups() + g; }
+  std::size_t cg(int c, int g) const { return static_cast<std::size_t>(c) * wgroups() + g; }
+};
+
+struct ArrayShape;
+
+// Tile builders from quant's formats: rows [m0, m0+rows) and columns [n0, n0+cols), zero padded.
+ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
+ArrayTile make_tile_mixpe_aligned(const quant::AlignedActivations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
+ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
+ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
+// An all-zero tile of the given shape (timing-only runs; cycles do not depend on data).
+ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits);
+// Throws std::invalid_argument if sizes or the mode's constraints do not hold.
+void check_tile(const ArrayTile& t);
+ArrayShape shape_of(const ArrayTile& t);
+// check_tile on every tile, and all tiles of one mode and shape; throws std::invalid_argument.
+void check_stream(std::span<const ArrayTile> tiles);
+
+// Closed-form timing of docs/array.md.
+struct ArrayShape {
+  ArrayMode mode = ArrayMode::kMixpeInt8;
+  int rows = 0, cols = 0, k = 0, group_size = 0;
+  int groups() const { return k / group_size; }
+};
+// p = max(g, R): cycles per group including the feeder's drain-stall bubbles.
+std::int64_t cycles_per_group(const ArrayShape& s);
+// T_tile = (nG - 1) p + g + 2R + C + 3 (+1 for fp16's top-edge dequantizer stage).
+std::int64_t tile_latency(const ArrayShape& s);
+// n tiles streamed back to back: n nG p + (g + 2R + C + 3 - p) (+1 for fp16).
+std::int64_t stream_latency(const ArrayShape& s, std::int64_t tiles);
+// Idle feeder cycles inserted so the drain keeps up, one run of p - g per group boundary:
+// (n nG - 1)(p - g). The slots after the stream's last group delay nothing and are not counted.
+std::int64_t drain_stall_cycles(const ArrayShape& s, std::int64_t tiles);
+// Cycle y[r][c] of tile `tile` in a stream becomes valid: e(nG-1, c, R-1-r) + 5 with
+// e(G, c, i) = S(G) + g + R - 1 + c + i and S(G) = (tile nG + G) p (+1 for fp16).
+std::int64_t output_valid_cycle(const ArrayShape& s, std::int64_t tile, int r, int c);
+
+// The feeder schedule (docs/array.md "Dataflow"): which element enters row `lane`'s left edge (or
+// column `lane`'s top edge) on cycle t of a stream. Element (tile, k = G g + j) enters lane l on
+// cycle (tile nG + G) p + j + l (+1 for fp16); slots with j >= g are the drain-stall bubbles.
+// Shared by the per-PE model and (later) the RTL harness so both see identical stimulus.
+struct FeedSlot {
+  bool in_stream = false;  // inside the stream's slots at all
+  bool valid = false;      // an element enters (false: before/after the stream or a bubble)
+  int tile = 0, group = 0, j = 0, k = 0;
+};
+FeedSlot feed_slot(const ArrayShape& s, std::int64_t tiles, std::int64_t t, int lane);
+
+// What one stream of tiles produced.
+struct StreamResult {
+  std::vector<std::vector<float>> y;  // per tile, [rows][cols]
+  std::int64_t cycles = 0;            // cycle 0 .. the last output's valid cycle, inclusive
+  std::vector<std::int64_t> last_valid_cycle;  // per tile: cycle its last output became valid
+  std::vector<std::vector<std::int64_t>> valid_cycle;  // per tile, [rows][cols]: cycle y became valid
+  std::int64_t drain_stall_cycles = 0;
+  std::int64_t pe_macs = 0;       // PE operations (one per PE per valid element)
+  std::int64_t dequant_ops = 0;   // values through the dequantization units
+  std::int64_t edge_ops = 0;      // edge-unit additions (A sums)
+};
+
+// The array seam: per-PE model ("pe"), tile model ("tile"), and later the Verilated RTL ("rtl").
+class ArrayModel {
+ public:
+  virtual ~ArrayModel() = default;
+  virtual std::string_view name() const = 0;
+  // Runs the tiles back to back as one stream. All tiles share mode and shape.
+  virtual StreamResult run_stream(std::span<const ArrayTile> tiles) = 0;
+};
+
+struct ArrayModelEntry {
+  const char* name;
+  const char* description;
+  std::unique_ptr<ArrayModel> (*make)();
+};
+// The one registry table of array models.
+std::span<const ArrayModelEntry> array_models();
+// Throws std::invalid_argument naming the unknown model.
+std::unique_ptr<ArrayModel> make_array_model(std::string_view name);
+
+std::unique_ptr<ArrayModel> make_pe_array_model();
+std::unique_ptr<ArrayModel> make_tile_array_model();
+
+}  // namespace mixpe::sim

@@ -1,0 +1,100 @@
+// Typed accelerator configuration: one YAML file drives the SystemC model, the RTL parameters and the runtime.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mixpe::sim {
+
+enum class PeType { kMixpe, kFp16, kInt8 };
+enum class ActType { kInt8, kFp16, kBf16 };
+
+std::string_view to_string(PeType t);
+std::string_view to_string(ActType t);
+
+struct BufferConfig {
+  int size_kib = 128;
+  int banks = 8;
+  int bank_width_bits = 128;  // bits one bank delivers per cycle
+  std::int64_t size_bytes() const { return static_cast<std::int64_t>(size_kib) * 1024; }
+  std::int64_t bits_per_cycle() const { return static_cast<std::int64_t>(banks) * bank_width_bits; }
+};
+
+// DRAM timing parameters; `preset` fills them, explicit dram.* keys override single values.
+struct DramConfig {
+  std::string preset = "ideal_1024b";
+  double clock_mhz = 500.0;   // interface clock (tCK = 1 / clock)
+  int bus_bits = 1024;        // data bus width
+  int data_rate = 1;          // transfers per clock (2 for DDR)
+  int burst_length = 1;       // transfers per burst
+  int banks = 1;
+  int row_bytes = 1 << 30;    // row (page) size across the bus
+  double tcl_ns = 0.0;        // CAS latency
+  double trcd_ns = 0.0;       // activate to CAS
+  double trp_ns = 0.0;        // precharge
+  double trfc_ns = 0.0;       // refresh cycle time (all banks blocked)
+  double trefi_ns = 0.0;      // refresh interval; 0 disables refresh
+};
+
+struct AcceleratorConfig {
+  std::string name = "default";
+  std::string source;  // file the config came from (for messages)
+  double clock_mhz = 500.0;
+  // Array
+  int rows = 64;
+  int cols = 64;
+  PeType pe_type = PeType::kMixpe;
+  ActType act_type = ActType::kInt8;
+  int weight_bits = 4;
+  int group_size = 128;  // -1: per-channel (g = K)
+  bool weight_signed = false;  // signed (symmetric) weight codes instead of unsigned codes + zero point
+  int group_max = 0;           // largest group the RTL supports; 0: group_size (4096 if per-channel)
+  std::string array_model = "tile";  // name in the array-model registry (pe | tile)
+  // Buffers (paper reference setup: WBUF 128 KiB, IBUF 256 KiB, OBUF 128 KiB)
+  BufferConfig wbuf{128, 8, 128};
+  BufferConfig ibuf{256, 8, 128};
+  BufferConfig obuf{128, 8, 256};
+  DramConfig dram;
+  int vector_lanes = 32;
+  int vector_latency_cycles = 8;
+  int queue_depth = 8;  // controller -> unit instruction queues
+  std::string tech = "28nm_500mhz";
+
+  double clock_period_ns() const { return 1000.0 / clock_mhz; }
+  int act_bits() const;  // bits per activation element fed to the array
+  int effective_group_max() const { return group_max > 0 ? group_max : group_size > 0 ? group_size : 4096; }
+};
+
+// One parameter of the table: dotted key, unit-bearing name, default and description.
+struct ParamInfo {
+  std::string key;
+  std::string type;  // int | float | string | enum
+  std::string default_value;
+  std::string description;
+};
+std::vector<ParamInfo> describe_parameters();
+
+// Directory holding hw/ and tech/ (env MIXPE_CONFIG_DIR overrides the build-time path).
+std::string config_dir();
+std::vector<std::string> list_presets();
+
+// `preset_or_path`: a preset name under configs/hw/ or a path to a .yaml file.
+// `overrides`: "key=value" strings with dotted keys (e.g. "array.rows=8").
+// Throws std::invalid_argument naming the file, key and value on any error.
+AcceleratorConfig load_config(const std::string& preset_or_path, const std::vector<std::string>& overrides = {});
+AcceleratorConfig parse_config_text(const std::string& yaml_text, const std::string& source,
+                                    const std::vector<std::string>& overrides = {});
+// Cross-field validation; throws std::invalid_argument naming the key and value.
+void validate(const AcceleratorConfig& cfg);
+
+// Fills DRAM timing from a named preset; throws on an unknown name.
+DramConfig dram_preset(const std::string& name);
+std::vector<std::string> dram_preset_names();
+
+// The RTL's parameters (rtl/mixpe_array.sv: Rows, Cols, PeKind, ActFp, WBits, WSigned, GroupMax)
+// derived from the same config, e.g. {"-GRows=64", "-GCols=64", ...}.
+std::vector<std::string> verilator_parameters(const AcceleratorConfig& cfg);
+
+}  // namespace mixpe::sim

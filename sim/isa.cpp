@@ -1,0 +1,200 @@
+// Instruction constructors, operand footprints and program validation.
+#include "sim/isa.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace mixpe::sim {
+
+std::string_view to_string(Opcode o) {
+  switch (o) {
+    case Opcode::kLoad: return "load";
+    case Opcode::kStore: return "store";
+    case Opcode::kGemm: return "gemm";
+    case Opcode::kVector: return "vector";
+    case Opcode::kBarrier: return "barrier";
+  }
+  return "?";
+}
+
+std::string_view to_string(BufferId b) {
+  switch (b) {
+    case BufferId::kWbuf: return "wbuf";
+    case BufferId::kIbuf: return "ibuf";
+    case BufferId::kObuf: return "obuf";
+  }
+  return "?";
+}
+
+std::string_view to_string(VectorOp v) {
+  switch (v) {
+    case VectorOp::kSoftmax: return "softmax";
+    case VectorOp::kRmsNorm: return "rmsnorm";
+    case VectorOp::kLayerNorm: return "layernorm";
+    case VectorOp::kSilu: return "silu";
+    case VectorOp::kGelu: return "gelu";
+    case VectorOp::kAdd: return "add";
+    case VectorOp::kMul: return "mul";
+    case VectorOp::kRope: return "rope";
+  }
+  return "?";
+}
+
+int vector_ops_per_element(VectorOp v) {
+  switch (v) {
+    case VectorOp::kSoftmax: return 5;    // max, subtract, exp, sum, divide
+    case VectorOp::kRmsNorm: return 4;    // square, sum, rsqrt-scale, gain
+    case VectorOp::kLayerNorm: return 6;  // sum, subtract, square, sum, scale, gain+bias
+    case VectorOp::kSilu: return 4;       // negate-exp, add, divide, multiply
+    case VectorOp::kGelu: return 6;       // tanh approximation
+    case VectorOp::kAdd: return 1;
+    case VectorOp::kMul: return 1;
+    case VectorOp::kRope: return 3;       // two multiplies and an add per element
+  }
+  return 1;
+}
+
+Instruction dma_load(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes) {
+  Instruction i;
+  i.op = Opcode::kLoad;
+  i.buf = buf;
+  i.sram_addr = sram_addr;
+  i.dram_addr = dram_addr;
+  i.bytes = bytes;
+  return i;
+}
+
+Instruction dma_store(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes) {
+  Instruction i = dma_load(buf, sram_addr, dram_addr, bytes);
+  i.op = Opcode::kStore;
+  return i;
+}
+
+Instruction gemm(ArrayMode mode, int m, int n, int k, int group_size, std::int64_t act_addr, std::int64_t wgt_addr,
+                 std::int64_t out_addr, bool accumulate, bool flush, int payload) {
+  Instruction i;
+  i.op = Opcode::kGemm;
+  i.mode = mode;
+  i.m = m;
+  i.n = n;
+  i.k = k;
+  i.group_size = group_size;
+  i.act_addr = act_addr;
+  i.wgt_addr = wgt_addr;
+  i.out_addr = out_addr;
+  i.accumulate = accumulate;
+  i.flush = flush;
+  i.payload = payload;
+  return i;
+}
+
+Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr) {
+  Instruction i;
+  i.op = Opcode::kVector;
+  i.vop = op;
+  i.vbuf = buf;
+  i.rows = rows;
+  i.cols = cols;
+  i.src_addr = src_addr;
+  i.dst_addr = dst_addr;
+  return i;
+}
+
+Instruction barrier() { return Instruction{}; }
+
+ArrayMode array_mode_of(const AcceleratorConfig& cfg) {
+  switch (cfg.pe_type) {
+    case PeType::kMixpe: return cfg.act_type == ActType::kInt8 ? ArrayMode::kMixpeInt8 : ArrayMode::kMixpeAligned;
+    case PeType::kFp16: return ArrayMode::kFp16;
+    case PeType::kInt8: return ArrayMode::kInt8;
+  }
+  return ArrayMode::kMixpeInt8;
+}
+
+namespace {
+int weight_group(const Instruction& in) { return in.group_size == -1 ? in.k : in.group_size; }
+}  // namespace
+
+GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg) {
+  const std::int64_t m = in.m, n = in.n, k = in.k;
+  const std::int64_t wg = weight_group(in) > 0 ? k / weight_group(in) : 0;
+  GemmFootprint f;
+  const bool int8_act = in.mode == ArrayMode::kMixpeInt8 || in.mode == ArrayMode::kInt8;
+  // Activations: codes/mantissas, plus per-token fp32 scale (INT8) or per-group shift byte (aligned).
+  f.act_bytes = m * k * (int8_act ? 1 : 2) + (int8_act ? 4 * m : 0) + (in.mode == ArrayMode::kMixpeAligned ? m * wg : 0);
+  // Weights: packed codes, then an fp16 scale and a zero-point byte per (channel, group).
+  f.wgt_bytes = (n * k * cfg.weight_bits + 7) / 8 + n * wg * 3;
+  f.out_bytes = m * n * 4;
+  return f;
+}
+
+ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg) {
+  const bool baseline = in.mode == ArrayMode::kInt8 || in.mode == ArrayMode::kFp16;
+  return ArrayShape{in.mode, cfg.rows, cfg.cols, in.k, baseline ? in.k : weight_group(in)};
+}
+
+std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg) {
+  return static_cast<std::int64_t>((in.m + cfg.rows - 1) / cfg.rows) * ((in.n + cfg.cols - 1) / cfg.cols);
+}
+
+void validate_program(const Program& p, const AcceleratorConfig& cfg) {
+  const BufferConfig* bufs[] = {&cfg.wbuf, &cfg.ibuf, &cfg.obuf};
+  for (std::size_t idx = 0; idx < p.code.size(); ++idx) {
+    const Instruction& in = p.code[idx];
+    auto bad = [&](const char* field, const std::string& value, const std::string& why) {
+      throw std::invalid_argument(fmt::format("program instruction {} ({}): field '{}' = {}: {}", idx, to_string(in.op), field, value, why));
+    };
+    auto range = [&](BufferId b, const char* field, std::int64_t addr, std::int64_t bytes) {
+      const std::int64_t cap = bufs[static_cast<int>(b)]->size_bytes();
+      if (addr < 0 || bytes < 0 || addr + bytes > cap)
+        bad(field, std::to_string(addr),
+            fmt::format("{} bytes from here exceed {} ({} bytes)", bytes, to_string(b), cap));
+    };
+    switch (in.op) {
+      case Opcode::kLoad:
+      case Opcode::kStore:
+        if (in.bytes <= 0) bad("bytes", std::to_string(in.bytes), "must be positive");
+        range(in.buf, "sram_addr", in.sram_addr, in.bytes);
+        break;
+      case Opcode::kGemm: {
+        if (in.mode != array_mode_of(cfg))
+          bad("mode", std::string(to_string(in.mode)),
+              fmt::format("the configured array runs {}", to_string(array_mode_of(cfg))));
+        if (in.m <= 0) bad("m", std::to_string(in.m), "must be positive");
+        if (in.n <= 0) bad("n", std::to_string(in.n), "must be positive");
+        if (in.k <= 0) bad("k", std::to_string(in.k), "must be positive");
+        const int g = weight_group(in);
+        if (g <= 0 || in.k % g != 0) bad("group_size", std::to_string(in.group_size), fmt::format("must divide k = {} (or be -1)", in.k));
+        if (in.mode == ArrayMode::kInt8 && g != in.k) bad("group_size", std::to_string(in.group_size), "int8 is per-channel");
+        const GemmFootprint f = gemm_footprint(in, cfg);
+        range(BufferId::kIbuf, "act_addr", in.act_addr, f.act_bytes);
+        range(BufferId::kWbuf, "wgt_addr", in.wgt_addr, f.wgt_bytes);
+        range(BufferId::kObuf, "out_addr", in.out_addr, f.out_bytes);
+        if (in.payload >= 0) {
+          if (in.payload >= static_cast<int>(p.payloads.size())) bad("payload", std::to_string(in.payload), "no such payload");
+          const auto& tiles = p.payloads[in.payload];
+          if (static_cast<std::int64_t>(tiles.size()) != gemm_tile_count(in, cfg))
+            bad("payload", std::to_string(in.payload), fmt::format("has {} tiles, the GEMM needs {}", tiles.size(), gemm_tile_count(in, cfg)));
+          const ArrayShape s = gemm_tile_shape(in, cfg);
+          for (const auto& t : tiles) {
+            if (t.mode != s.mode || t.rows != s.rows || t.cols != s.cols || t.k != s.k || t.group_size != s.group_size)
+              bad("payload", std::to_string(in.payload), "a tile's mode or shape differs from the GEMM's");
+            check_tile(t);
+          }
+        }
+        break;
+      }
+      case Opcode::kVector: {
+        if (in.rows <= 0 || in.cols <= 0) bad("rows", fmt::format("{}x{}", in.rows, in.cols), "must be positive");
+        const std::int64_t bytes = static_cast<std::int64_t>(in.rows) * in.cols * 4;
+        range(in.vbuf, "src_addr", in.src_addr, bytes);
+        range(in.vbuf, "dst_addr", in.dst_addr, bytes);
+        break;
+      }
+      case Opcode::kBarrier: break;
+    }
+  }
+}
+
+}  // namespace mixpe::sim

@@ -1,0 +1,76 @@
+// The accelerator's instruction set (docs/isa.md): DMA, GEMM, vector ops and barriers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/array.h"
+#include "sim/config.h"
+
+namespace mixpe::sim {
+
+enum class Opcode { kLoad, kStore, kGemm, kVector, kBarrier };
+enum class BufferId { kWbuf, kIbuf, kObuf };
+enum class VectorOp { kSoftmax, kRmsNorm, kLayerNorm, kSilu, kGelu, kAdd, kMul, kRope };
+
+std::string_view to_string(Opcode o);
+std::string_view to_string(BufferId b);
+std::string_view to_string(VectorOp v);
+// Element operations per element for the vector unit's cost model (docs/isa.md table).
+int vector_ops_per_element(VectorOp v);
+
+struct Instruction {
+  Opcode op = Opcode::kBarrier;
+  // kLoad / kStore: `bytes` between DRAM[dram_addr] and buf[sram_addr].
+  BufferId buf = BufferId::kIbuf;
+  std::int64_t sram_addr = 0;
+  std::uint64_t dram_addr = 0;
+  std::int64_t bytes = 0;
+  // kGemm: Y[m][n] (+)= X[m][k] W[n][k]^T; X in IBUF at act_addr, W (codes, scales, zeros) in
+  // WBUF at wgt_addr, Y (FP32) in OBUF at out_addr.
+  std::int64_t act_addr = 0, wgt_addr = 0, out_addr = 0;
+  int m = 0, n = 0, k = 0;
+  int group_size = 0;  // weight quantization group (-1 or k: per-channel)
+  ArrayMode mode = ArrayMode::kMixpeInt8;
+  bool accumulate = false;  // add to the FP32 partial sums already in OBUF (read-modify-write)
+  bool flush = true;        // last K chunk: results are final
+  int payload = -1;         // index into Program::payloads for bit-exact numerics; -1: timing only
+  // kVector: rows x cols FP32 elements of `vbuf` at src_addr -> dst_addr.
+  VectorOp vop = VectorOp::kAdd;
+  BufferId vbuf = BufferId::kObuf;
+  std::int64_t src_addr = 0, dst_addr = 0;
+  int rows = 0, cols = 0;
+};
+
+Instruction dma_load(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes);
+Instruction dma_store(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes);
+Instruction gemm(ArrayMode mode, int m, int n, int k, int group_size, std::int64_t act_addr, std::int64_t wgt_addr,
+                 std::int64_t out_addr, bool accumulate = false, bool flush = true, int payload = -1);
+Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr);
+Instruction barrier();
+
+struct Program {
+  std::vector<Instruction> code;
+  // Operand tiles of GEMMs that want numerics, in the array's stream order (row tiles outer,
+  // column tiles inner).
+  std::vector<std::vector<ArrayTile>> payloads;
+};
+
+// Bytes a GEMM's operands occupy in the buffers (layout in docs/isa.md).
+struct GemmFootprint {
+  std::int64_t act_bytes = 0, wgt_bytes = 0, out_bytes = 0;
+};
+GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg);
+// The array mode a config's PE and activation types run.
+ArrayMode array_mode_of(const AcceleratorConfig& cfg);
+// The array shape of one tile of a GEMM on this config.
+ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg);
+std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg);
+
+// Checks every instruction against the config (buffer capacities, mode, shapes, payloads).
+// Throws std::invalid_argument naming the instruction index, opcode, field and value.
+void validate_program(const Program& p, const AcceleratorConfig& cfg);
+
+}  // namespace mixpe::sim

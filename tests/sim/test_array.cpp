@@ -1,0 +1,261 @@
+// Array models: cycle counts vs docs/array.md, per-PE model == tile model on randomized tiles, and
+// both == quant's oracles bit for bit.
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "quant/activations.h"
+#include "quant/gemm_ref.h"
+#include "quant/weights.h"
+#include "sim/array.h"
+
+namespace mixpe::sim {
+namespace {
+
+std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+quant::QuantizedWeights random_weights(std::mt19937& rng, int n, int k, int bits, int group, bool symmetric) {
+  const auto w = random_floats(rng, static_cast<std::size_t>(n) * k);
+  return quant::quantize_weights_rtn(w, n, k, quant::WeightQuantConfig{bits, group, symmetric});
+}
+
+void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(a[i]), std::bit_cast<std::uint32_t>(b[i])) << what << " element " << i << ": " << a[i] << " vs " << b[i];
+}
+
+// Gathers a stream's tiles (row tiles outer, column tiles inner) into an M x N matrix.
+std::vector<float> assemble(const StreamResult& r, int m, int n, int rows, int cols) {
+  std::vector<float> y(static_cast<std::size_t>(m) * n);
+  const int ct = (n + cols - 1) / cols;
+  for (std::size_t t = 0; t < r.y.size(); ++t) {
+    const int m0 = static_cast<int>(t) / ct * rows, n0 = static_cast<int>(t) % ct * cols;
+    for (int i = 0; i < rows && m0 + i < m; ++i)
+      for (int j = 0; j < cols && n0 + j < n; ++j) y[static_cast<std::size_t>(m0 + i) * n + n0 + j] = r.y[t][static_cast<std::size_t>(i) * cols + j];
+  }
+  return y;
+}
+
+void expect_models_agree(const std::vector<ArrayTile>& tiles, const std::string& what) {
+  const StreamResult pe = make_array_model("pe")->run_stream(tiles);
+  const StreamResult tile = make_array_model("tile")->run_stream(tiles);
+  const ArrayShape s = shape_of(tiles[0]);
+  const auto n = static_cast<std::int64_t>(tiles.size());
+  EXPECT_EQ(pe.cycles, tile.cycles) << what;
+  EXPECT_EQ(pe.cycles, stream_latency(s, n)) << what;
+  EXPECT_EQ(pe.last_valid_cycle, tile.last_valid_cycle) << what;
+  EXPECT_EQ(pe.valid_cycle, tile.valid_cycle) << what << " (per-output valid cycles: drain order and dequantizer depth)";
+  EXPECT_EQ(pe.drain_stall_cycles, tile.drain_stall_cycles) << what;
+  EXPECT_EQ(pe.pe_macs, tile.pe_macs) << what;
+  EXPECT_EQ(pe.dequant_ops, tile.dequant_ops) << what;
+  EXPECT_EQ(pe.edge_ops, tile.edge_ops) << what;
+  ASSERT_EQ(pe.y.size(), tile.y.size());
+  for (std::size_t t = 0; t < pe.y.size(); ++t) expect_same_bits(pe.y[t], tile.y[t], what + " tile " + std::to_string(t));
+}
+
+// Hand-derived from T_tile = (nG - 1) p + g + 2R + C + 3, p = max(g, R).
+TEST(ArrayTiming, FormulaHandCases) {
+  // 4x4, g = 8, K = 16: p = 8; T = 1*8 + 8 + 8 + 4 + 3 = 31.
+  EXPECT_EQ(tile_latency({ArrayMode::kMixpeInt8, 4, 4, 16, 8}), 31);
+  // 8x8, g = 4 < R, K = 8: p = 8; T = 1*8 + 4 + 16 + 8 + 3 = 39; stalls at 1 group boundary * (8 - 4) = 4.
+  EXPECT_EQ(tile_latency({ArrayMode::kMixpeInt8, 8, 8, 8, 4}), 39);
+  EXPECT_EQ(drain_stall_cycles({ArrayMode::kMixpeInt8, 8, 8, 8, 4}, 1), 4);
+  // Two such tiles streamed: 3 group boundaries * 4 = 12.
+  EXPECT_EQ(drain_stall_cycles({ArrayMode::kMixpeInt8, 8, 8, 8, 4}, 2), 12);
+  // Stream of 3 tiles of the 4x4 case: 3*2*8 + (8 + 8 + 4 + 3 - 8) = 48 + 15 = 63.
+  EXPECT_EQ(stream_latency({ArrayMode::kMixpeInt8, 4, 4, 16, 8}, 3), 63);
+  // fp16 baseline 4x4, K = 16 (one group): K + 2R + C + 4 = 16 + 8 + 4 + 4 = 32.
+  EXPECT_EQ(tile_latency({ArrayMode::kFp16, 4, 4, 16, 16}), 32);
+  // Paper scale: 64x64, g = 128, K = 4096: 31*128 + 128 + 128 + 64 + 3 = 4291.
+  EXPECT_EQ(tile_latency({ArrayMode::kMixpeInt8, 64, 64, 4096, 128}), 4291);
+}
+
+// Feeder schedule, 8x8, g = 4, K = 8 (p = 8): lane l gets (G, j) on cycle 8G + j + l; j = 4..7 are bubbles.
+TEST(ArrayTiming, FeedSlotSchedule) {
+  const ArrayShape s{ArrayMode::kMixpeInt8, 8, 8, 8, 4};
+  EXPECT_FALSE(feed_slot(s, 1, 2, 3).in_stream);  // lane 3 starts on cycle 3
+  const FeedSlot a = feed_slot(s, 1, 3 + 2, 3);    // lane 3, cycle 5: group 0, j = 2
+  EXPECT_TRUE(a.valid);
+  EXPECT_EQ(a.k, 2);
+  const FeedSlot b = feed_slot(s, 1, 3 + 5, 3);    // j = 5 >= g: a drain-stall bubble
+  EXPECT_TRUE(b.in_stream);
+  EXPECT_FALSE(b.valid);
+  const FeedSlot c = feed_slot(s, 2, 3 + 17, 3);   // tile 1 (starts at 16), group 0, j = 1
+  EXPECT_TRUE(c.valid);
+  EXPECT_EQ(c.tile, 1);
+  EXPECT_EQ(c.k, 1);
+  EXPECT_FALSE(feed_slot(s, 2, 3 + 32, 3).in_stream);  // after 2 tiles * 2 groups * 8 slots
+  // fp16 starts one cycle later.
+  EXPECT_FALSE(feed_slot({ArrayMode::kFp16, 2, 2, 4, 4}, 1, 0, 0).in_stream);
+  EXPECT_TRUE(feed_slot({ArrayMode::kFp16, 2, 2, 4, 4}, 1, 1, 0).valid);
+}
+
+TEST(ArrayModels, RegistryHasBothModelsAndRejectsUnknown) {
+  ASSERT_EQ(array_models().size(), 2u);
+  EXPECT_EQ(make_array_model("pe")->name(), "pe");
+  EXPECT_EQ(make_array_model("tile")->name(), "tile");
+  try {
+    make_array_model("rtl-not-yet");
+    FAIL() << "expected an exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("rtl-not-yet"), std::string::npos);
+  }
+}
+
+// A single full tile of every mode against quant's oracle.
+TEST(ArrayModels, SingleTileMatchesOraclesEveryMode) {
+  std::mt19937 rng(7);
+  const int R = 4, C = 4, K = 32;
+  {
+    const auto w = random_weights(rng, C, K, 4, 8, false);
+    const auto x = quant::quantize_activations_int8(random_floats(rng, R * K), R, K);
+    const std::vector<ArrayTile> t = {make_tile_mixpe_int8(x, w, 0, 0, R, C)};
+    for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], quant::gemm_mixpe_int8_ref(x, w), std::string("mixpe int8 ") + m);
+  }
+  {
+    const auto w = random_weights(rng, C, K, 3, 16, false);
+    const auto x16 = quant::to_half(random_floats(rng, R * K, -8.0f, 8.0f));
+    const auto xa = quant::align_activations_fp16(x16, R, K, 16);
+    const std::vector<ArrayTile> t = {make_tile_mixpe_aligned(xa, w, 0, 0, R, C)};
+    for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], quant::gemm_mixpe_fp16_ref(x16, R, w), std::string("mixpe fp16 ") + m);
+  }
+  {
+    const auto w = random_weights(rng, C, K, 8, -1, true);
+    const auto x = quant::quantize_activations_int8(random_floats(rng, R * K), R, K);
+    const std::vector<ArrayTile> t = {make_tile_int8(x, w, 0, 0, R, C)};
+    for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], quant::gemm_int8_ref(x, w), std::string("int8 ") + m);
+  }
+  {
+    const auto w = random_weights(rng, C, K, 4, 8, false);
+    const auto x16 = quant::to_half(random_floats(rng, R * K));
+    const std::vector<ArrayTile> t = {make_tile_fp16(x16, R, w, 0, 0, R, C)};
+    for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], quant::gemm_fp16_ref(x16, R, w), std::string("fp16 ") + m);
+  }
+}
+
+// Randomized shapes, bit widths, group sizes (incl. g < R: drain stalls) and streams of tiles with
+// partial edge tiles: per-PE model == tile model (cycles, per-output valid cycles, counts, bits),
+// and the assembled matrix == the oracle.
+TEST(ArrayModels, RandomizedStreamsAgreeWithEachOtherAndOracles) {
+  std::mt19937 rng(2024);
+  const int bits_choices[] = {2, 3, 4, 8};
+  int cases = 0, stalled = 0;
+  for (int iter = 0; iter < 200; ++iter) {
+    std::uniform_int_distribution<int> dim(1, 8);
+    const int R = dim(rng), C = dim(rng);
+    const int g = 1 << std::uniform_int_distribution<int>(0, 4)(rng);  // 1..16
+    const int ng = std::uniform_int_distribution<int>(1, 3)(rng);
+    const int K = g * ng;
+    const int M = std::uniform_int_distribution<int>(1, 2 * R)(rng), N = std::uniform_int_distribution<int>(1, 2 * C)(rng);
+    const int bits = bits_choices[std::uniform_int_distribution<int>(0, 3)(rng)];
+    const bool sym = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+    const int mode = iter % 4;
+    const std::string what = "iter " + std::to_string(iter) + " mode " + std::to_string(mode) + " R" + std::to_string(R) + " C" +
+                             std::to_string(C) + " g" + std::to_string(g) + " K" + std::to_string(K) + " M" + std::to_string(M) + " N" +
+                             std::to_string(N) + " b" + std::to_string(bits);
+    std::vector<ArrayTile> tiles;
+    std::vector<float> ref;
+    if (mode == 0) {
+      const auto w = random_weights(rng, N, K, bits, g, sym);
+      const auto x = quant::quantize_activations_int8(random_floats(rng, static_cast<std::size_t>(M) * K), M, K);
+      for (int m0 = 0; m0 < M; m0 += R)
+        for (int n0 = 0; n0 < N; n0 += C) tiles.push_back(make_tile_mixpe_int8(x, w, m0, n0, R, C));
+      ref = quant::gemm_mixpe_int8_ref(x, w);
+    } else if (mode == 1) {
+      const auto w = random_weights(rng, N, K, bits, g, sym);
+      const auto xb = quant::to_bfloat16(random_floats(rng, static_cast<std::size_t>(M) * K, -100.0f, 100.0f));
+      const auto xa = quant::align_activations_bf16(xb, M, K, g);
+      for (int m0 = 0; m0 < M; m0 += R)
+        for (int n0 = 0; n0 < N; n0 += C) tiles.push_back(make_tile_mixpe_aligned(xa, w, m0, n0, R, C));
+      ref = quant::gemm_mixpe_bf16_ref(xb, M, w);
+    } else if (mode == 2) {
+      const auto w = random_weights(rng, N, K, std::min(bits, 8), -1, true);
+      const auto x = quant::quantize_activations_int8(random_floats(rng, static_cast<std::size_t>(M) * K), M, K);
+      for (int m0 = 0; m0 < M; m0 += R)
+        for (int n0 = 0; n0 < N; n0 += C) tiles.push_back(make_tile_int8(x, w, m0, n0, R, C));
+      ref = quant::gemm_int8_ref(x, w);
+    } else {
+      const auto w = random_weights(rng, N, K, bits, g, sym);
+      const auto x16 = quant::to_half(random_floats(rng, static_cast<std::size_t>(M) * K));
+      for (int m0 = 0; m0 < M; m0 += R)
+        for (int n0 = 0; n0 < N; n0 += C) tiles.push_back(make_tile_fp16(x16, M, w, m0, n0, R, C));
+      ref = quant::gemm_fp16_ref(x16, M, w);
+    }
+    expect_models_agree(tiles, what);
+    const StreamResult pe = make_array_model("pe")->run_stream(tiles);
+    expect_same_bits(assemble(pe, M, N, R, C), ref, what + " vs oracle");
+    ++cases;
+    if (pe.drain_stall_cycles > 0) ++stalled;
+  }
+  EXPECT_EQ(cases, 200);
+  EXPECT_GT(stalled, 20) << "the sweep must exercise g < R drain stalls";
+}
+
+// docs/array.md: the int8 baseline's stage 4 passes d through (acc = d). The only visible difference
+// from +0 + d is d = -0: a zero dot product times a negative scale must stay -0, as in the oracle.
+TEST(ArrayModels, Int8StageFourPassesNegativeZero) {
+  quant::QuantizedWeights w;
+  w.n = 2;
+  w.k = 4;
+  w.bits = 8;
+  w.group_size = 4;
+  w.symmetric = true;
+  w.codes = {1, -1, 1, -1, 0, 0, 0, 0};  // channel 0: dot product 0 with equal activations
+  w.scales = {quant::Half::from_double(-0.5), quant::Half::from_double(-2.0)};
+  w.zeros = {0, 0};
+  quant::Int8Activations x;
+  x.m = 1;
+  x.k = 4;
+  x.codes = {3, 3, 3, 3};
+  x.scales = {0.25f};
+  const auto ref = quant::gemm_int8_ref(x, w);
+  ASSERT_TRUE(std::signbit(ref[0]) && ref[0] == 0.0f) << "the oracle yields -0 here";
+  const std::vector<ArrayTile> t = {make_tile_int8(x, w, 0, 0, 1, 2)};
+  for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], ref, std::string("int8 -0 ") + m);
+}
+
+// g < R: the feeder inserts R - g idle cycles per group; without them the drain would overwrite
+// shadow registers. 8x8, g = 2, K = 6: p = 8, T = 2*8 + 2 + 16 + 8 + 3 = 45, stalls at the 2 group
+// boundaries: 2 * (8 - 2) = 12.
+TEST(ArrayModels, DrainStallWhenGroupSmallerThanRows) {
+  const ArrayTile t = make_zero_tile(ArrayMode::kMixpeInt8, 8, 8, 6, 2, 4);
+  const StreamResult r = make_array_model("pe")->run_stream(std::vector<ArrayTile>{t});
+  EXPECT_EQ(r.cycles, 45);
+  EXPECT_EQ(r.drain_stall_cycles, 12);
+  // The same K with g = 8 >= R (one group of 6 is not allowed; use K = 8, g = 8): no stalls.
+  const ArrayTile u = make_zero_tile(ArrayMode::kMixpeInt8, 8, 8, 8, 8, 4);
+  EXPECT_EQ(make_array_model("pe")->run_stream(std::vector<ArrayTile>{u}).drain_stall_cycles, 0);
+}
+
+// Output (r, c) leaves the drain bottom row first: row R-1 is valid before row 0 of the same column.
+TEST(ArrayModels, PerOutputValidCyclesFollowDrainOrder) {
+  const ArrayTile t = make_zero_tile(ArrayMode::kMixpeInt8, 4, 3, 8, 8, 4);
+  const StreamResult r = make_array_model("pe")->run_stream(std::vector<ArrayTile>{t});
+  // e(0, c, i) = g + R - 1 + c + i = 8 + 3 + c + i; y valid 5 cycles later; row r = R-1-i.
+  for (int row = 0; row < 4; ++row)
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(r.valid_cycle[0][static_cast<std::size_t>(row) * 3 + c], 8 + 3 + c + (3 - row) + 5);
+}
+
+TEST(ArrayModels, RejectsMalformedTiles) {
+  ArrayTile t = make_zero_tile(ArrayMode::kMixpeInt8, 2, 2, 8, 4, 4);
+  t.q.pop_back();
+  EXPECT_THROW(make_array_model("tile")->run_stream(std::vector<ArrayTile>{t}), std::invalid_argument);
+  ArrayTile u = make_zero_tile(ArrayMode::kMixpeInt8, 2, 2, 8, 4, 4);
+  u.group_size = 3;
+  EXPECT_THROW(make_array_model("pe")->run_stream(std::vector<ArrayTile>{u}), std::invalid_argument);
+  const ArrayTile a = make_zero_tile(ArrayMode::kMixpeInt8, 2, 2, 8, 4, 4), b = make_zero_tile(ArrayMode::kMixpeInt8, 2, 2, 16, 4, 4);
+  for (const char* m : {"pe", "tile"}) EXPECT_THROW(make_array_model(m)->run_stream(std::vector<ArrayTile>{a, b}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mixpe::sim

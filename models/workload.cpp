@@ -93,7 +93,9 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
     b.vec(p + "input_norm", l, OpKind::kNorm, tokens * h, h);
     b.linear(p + "q_proj", l, tokens, q_width, h, bias_note);
     b.linear(p + "k_proj", l, tokens, kv_width, h, bias_note);
+    ops.back().shares_input_with_previous = true;
     b.linear(p + "v_proj", l, tokens, kv_width, h, bias_note);
+    ops.back().shares_input_with_previous = true;
     if (c.linear_bias) b.vec(p + "qkv_bias", l, OpKind::kElementwise, tokens * (q_width + 2 * kv_width), q_width + 2 * kv_width);
     if (c.rotary) b.vec(p + "rotary", l, OpKind::kRotary, tokens * (q_width + kv_width), hd);
     const std::string gqa = c.kv_heads < c.heads ? fmt::format("; {} query heads share each K/V head", c.heads / c.kv_heads) : "";
@@ -106,6 +108,7 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
     if (c.gated_mlp) {
       b.linear(p + "gate_proj", l, tokens, c.intermediate, h);
       b.linear(p + "up_proj", l, tokens, c.intermediate, h);
+      ops.back().shares_input_with_previous = true;
       b.vec(p + "act_mul", l, OpKind::kActivation, tokens * c.intermediate, c.intermediate,
             fmt::format("{}(gate) * up", to_string(c.activation)));
       b.linear(p + "down_proj", l, tokens, h, c.intermediate);

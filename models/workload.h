@@ -31,6 +31,9 @@ struct Op {
   // Vector ops: `elements` values in rows of `width`.
   std::int64_t elements = 0, width = 0;
   std::string note;  // how the op is modelled when that is not obvious
+  // True when the op reads the same input as the op before it (k/v after q, up after gate), so
+  // it need not wait for that op's result.
+  bool shares_input_with_previous = false;
 
   bool is_gemm() const { return kind == OpKind::kLinear || kind == OpKind::kAttnScore || kind == OpKind::kAttnValue; }
   std::int64_t macs() const { return is_gemm() ? m * n * k * count : 0; }

@@ -12,6 +12,11 @@ namespace mixpe::runtime {
 using CommandAction = std::function<int()>;
 
 // Each registers options bound to state it owns (captured in the returned action).
+CommandAction add_compare_command(CLI::App& app);
 CommandAction add_gemm_command(CLI::App& app);
+CommandAction add_hw_command(CLI::App& app);
+CommandAction add_inspect_command(CLI::App& app);
+CommandAction add_quantize_command(CLI::App& app);
+CommandAction add_simulate_command(CLI::App& app);
 
 }  // namespace mixpe::runtime

@@ -1,4 +1,5 @@
 // The mixpe command-line tool: register subcommands, parse, run the chosen one.
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -9,13 +10,33 @@
 
 #include "runtime/commands.h"
 
-int main(int argc, char** argv) {
+#if MIXPE_WITH_SYSTEMC
+// The SystemC library owns main() and calls sc_main (the cycle executor runs inside it); SystemC
+// declares it extern "C".
+extern "C" int sc_main(int argc, char* argv[]);
+#define MIXPE_ENTRY sc_main
+#else
+#define MIXPE_ENTRY main
+#endif
+
+namespace {
+// libsystemc's main() prints a copyright banner before it calls sc_main unless this variable is
+// set; a static initializer runs before main(). An explicit setting by the user wins.
+const bool kQuietSystemC = ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
+}  // namespace
+
+int MIXPE_ENTRY(int argc, char* argv[]) {
   CLI::App app{"mixpe: simulate the MixPE mixed-precision accelerator, quantize models, measure speed and energy"};
   app.require_subcommand(1);
 
   // The one table of subcommands.
   std::map<std::string, mixpe::runtime::CommandAction> actions;
+  actions["simulate"] = mixpe::runtime::add_simulate_command(app);
+  actions["compare"] = mixpe::runtime::add_compare_command(app);
+  actions["hw"] = mixpe::runtime::add_hw_command(app);
   actions["gemm"] = mixpe::runtime::add_gemm_command(app);
+  actions["inspect"] = mixpe::runtime::add_inspect_command(app);
+  actions["quantize"] = mixpe::runtime::add_quantize_command(app);
 
   CLI11_PARSE(app, argc, argv);
 

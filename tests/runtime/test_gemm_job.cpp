@@ -1,34 +1,19 @@
 // The gemm job and the mixpe CLI: rows, JSON, plausible accuracy ordering, argument errors.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/gemm_job.h"
+#include "tests/runtime/cli_runner.h"
 
 namespace mixpe::runtime {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string out;
-};
-
-// Runs the mixpe binary with arguments; captures stdout and stderr together.
-CommandResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(MIXPE_CLI_PATH) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed: " + cmd);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) out += buf.data();
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using testing_util::CommandResult;
+using testing_util::run_cli;
 
 TEST(GemmJob, RunsFivePathsWithPlausibleAccuracy) {
   GemmJobConfig cfg;

@@ -1,0 +1,57 @@
+// `mixpe hw list | show | keys`: the hardware presets and their resolved parameters.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "runtime/commands.h"
+#include "sim/config.h"
+
+namespace mixpe::runtime {
+namespace {
+
+std::string summary(const sim::AcceleratorConfig& c) {
+  const double peak_tmacs = static_cast<double>(c.rows) * c.cols * c.clock_mhz * 1e6 / 1e12;
+  const std::string group = c.group_size == -1 ? "per-channel" : fmt::format("g{}", c.group_size);
+  return fmt::format("{}x{} {} PE, {} activations, W{} {}, {:.0f} MHz, {:.2f} TMAC/s peak, DRAM {}", c.rows, c.cols,
+                     sim::to_string(c.pe_type), sim::to_string(c.act_type), c.weight_bits, group, c.clock_mhz, peak_tmacs,
+                     c.dram.preset);
+}
+
+}  // namespace
+
+CommandAction add_hw_command(CLI::App& app) {
+  struct State {
+    std::string preset;
+    std::vector<std::string> overrides;
+  };
+  auto st = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand("hw", "List, show and explain hardware configurations");
+  cmd->require_subcommand(1);
+  CLI::App* list = cmd->add_subcommand("list", "List the hardware presets in configs/hw");
+  CLI::App* show = cmd->add_subcommand("show", "Show a preset or YAML file, resolved, with overrides applied");
+  show->add_option("preset", st->preset, "Preset name or path to a .yaml file")->required();
+  show->add_option("-p,--param", st->overrides, "Override a key, e.g. -p array.rows=32 (repeatable)");
+  CLI::App* keys = cmd->add_subcommand("keys", "Every configuration key with its type, default and meaning");
+  return [st, list, show, keys]() {
+    if (list->parsed()) {
+      for (const std::string& name : sim::list_presets()) fmt::print("{:<22} {}\n", name, summary(sim::load_config(name)));
+    } else if (show->parsed()) {
+      const sim::AcceleratorConfig c = sim::load_config(st->preset, st->overrides);
+      fmt::print("{} ({})\n  {}\n", c.name, c.source, summary(c));
+      fmt::print("  buffers: WBUF {} KiB, IBUF {} KiB, OBUF {} KiB\n", c.wbuf.size_kib, c.ibuf.size_kib, c.obuf.size_kib);
+      fmt::print("  DRAM: {} bits x {} transfers/clock at {} MHz, {} banks\n", c.dram.bus_bits, c.dram.data_rate,
+                 c.dram.clock_mhz, c.dram.banks);
+      std::string flags;
+      for (const std::string& f : sim::verilator_parameters(c)) flags += " " + f;
+      fmt::print("  RTL parameters:{}\n", flags);
+    } else if (keys->parsed()) {
+      for (const sim::ParamInfo& p : sim::describe_parameters())
+        fmt::print("{:<32} {:<7} {:>14}  {}\n", p.key, p.type, p.default_value, p.description);
+    }
+    return 0;
+  };
+}
+
+}  // namespace mixpe::runtime

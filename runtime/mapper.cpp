@@ -1,0 +1,224 @@
+// GEMM tiling search, closed-form cost and program emission.
+#include "runtime/mapper.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sim/array.h"
+
+namespace mixpe::runtime {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+sim::Instruction gemm_instr(const GemmMapping& mp, std::int64_t m, std::int64_t n, const sim::AcceleratorConfig& cfg) {
+  return sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group, 0, 0, 0);
+}
+
+// Array cycles of one GEMM instruction, as the array unit charges them: the stream latency of its
+// tiles or the SRAM bandwidth its operands need, whichever is longer.
+std::int64_t gemm_cycles(const GemmMapping& mp, std::int64_t m, std::int64_t n, bool accumulate, const sim::AcceleratorConfig& cfg) {
+  const sim::Instruction in = gemm_instr(mp, m, n, cfg);
+  const sim::ArrayShape shape = sim::gemm_tile_shape(in, cfg);
+  const std::int64_t tiles = sim::gemm_tile_count(in, cfg);
+  const sim::GemmFootprint f = sim::gemm_footprint(in, cfg);
+  const std::int64_t row_tiles = ceil_div(m, cfg.rows), col_tiles = ceil_div(n, cfg.cols);
+  auto access = [](const sim::BufferConfig& b, std::int64_t bits) { return ceil_div(bits, b.bits_per_cycle()); };
+  const std::int64_t out_bits = f.out_bytes * 8 * (accumulate ? 2 : 1);
+  const std::int64_t buf = std::max({access(cfg.ibuf, f.act_bytes * 8 * col_tiles), access(cfg.wbuf, f.wgt_bytes * 8 * row_tiles),
+                                     access(cfg.obuf, out_bits)});
+  return std::max(sim::stream_latency(shape, tiles), buf);
+}
+
+struct Sizes {  // an extent split into full tiles and a last, possibly partial, tile
+  std::int64_t full_count, full, last;
+  std::int64_t tiles() const { return full_count + (last > 0 ? 1 : 0); }
+};
+Sizes split(std::int64_t extent, std::int64_t tile) {
+  const std::int64_t full_count = extent / tile, last = extent % tile;
+  return {full_count, tile, last};
+}
+
+std::vector<std::int64_t> tile_candidates(std::int64_t extent, std::int64_t unit) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t t = unit;; t *= 2) {
+    out.push_back(std::min(t, extent));
+    if (t >= extent) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(LoopOrder o) { return o == LoopOrder::kWeightsOuter ? "weights-outer" : "activations-outer"; }
+
+MachineModel::MachineModel(const sim::AcceleratorConfig& cfg) {
+  const sim::DramConfig& d = cfg.dram;
+  const double bits_per_dram_clock = static_cast<double>(d.bus_bits) * d.data_rate;
+  const double refresh_share = d.trefi_ns > 0 ? d.trfc_ns / d.trefi_ns : 0.0;
+  dram_bits_per_cycle = bits_per_dram_clock * (d.clock_mhz / cfg.clock_mhz) * (1.0 - refresh_share);
+  // A transfer's first burst opens a row: tRCD + tCL before data.
+  dram_latency_cycles = static_cast<std::int64_t>((d.trcd_ns + d.tcl_ns) * cfg.clock_mhz / 1000.0 + 0.999);
+}
+
+void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg) {
+  const MachineModel mm(cfg);
+  const Sizes ms = split(mp.m, mp.tm), ns = split(mp.n, mp.tn);
+  const std::int64_t chunks = mp.k / mp.tk;
+  auto wbytes = [&](std::int64_t n) { return sim::gemm_footprint(gemm_instr(mp, 1, n, cfg), cfg).wgt_bytes; };
+  auto xbytes = [&](std::int64_t m) { return sim::gemm_footprint(gemm_instr(mp, m, 1, cfg), cfg).act_bytes; };
+  const std::int64_t w_total = ns.full_count * wbytes(ns.full) + (ns.last ? wbytes(ns.last) : 0);
+  const std::int64_t x_total = ms.full_count * xbytes(ms.full) + (ms.last ? xbytes(ms.last) : 0);
+  const std::int64_t w_all = w_total * chunks, x_all = x_total * chunks;  // every K chunk once
+
+  // Reloads: a tile is loaded once per pass of the other operand's loop unless it stays resident.
+  std::int64_t w_loads, x_loads, w_bytes, x_bytes;
+  if (mp.order == LoopOrder::kWeightsOuter) {
+    const bool w_resident = chunks == 1;
+    w_bytes = w_resident ? w_all : w_all * ms.tiles();
+    w_loads = ns.tiles() * chunks * (w_resident ? 1 : ms.tiles());
+    const bool x_resident = ms.tiles() == 1 && chunks == 1;
+    x_bytes = x_resident ? x_all : x_all * ns.tiles();
+    x_loads = x_resident ? 1 : ms.tiles() * ns.tiles() * chunks;
+  } else {
+    const bool x_resident = chunks == 1;
+    x_bytes = x_resident ? x_all : x_all * ns.tiles();
+    x_loads = ms.tiles() * chunks * (x_resident ? 1 : ns.tiles());
+    const bool w_resident = ns.tiles() == 1 && chunks == 1;
+    w_bytes = w_resident ? w_all : w_all * ms.tiles();
+    w_loads = w_resident ? 1 : ms.tiles() * ns.tiles() * chunks;
+  }
+  const std::int64_t y_bytes = mp.m * mp.n * 4;
+  const std::int64_t stores = ms.tiles() * ns.tiles();
+
+  std::int64_t compute = 0;
+  using Part = std::pair<std::int64_t, std::int64_t>;  // (how many tiles, their extent)
+  const Part m_parts[] = {{ms.full_count, ms.full}, {ms.last ? 1 : 0, ms.last}};
+  const Part n_parts[] = {{ns.full_count, ns.full}, {ns.last ? 1 : 0, ns.last}};
+  for (const auto& [mc, msz] : m_parts) {
+    for (const auto& [nc, nsz] : n_parts) {
+      if (mc == 0 || nc == 0) continue;
+      compute += mc * nc * (gemm_cycles(mp, msz, nsz, false, cfg) + (chunks - 1) * gemm_cycles(mp, msz, nsz, true, cfg));
+    }
+  }
+  mp.gemm_steps = stores * chunks;
+  mp.compute_cycles = compute;
+  mp.dram_read_bytes = w_bytes + x_bytes;
+  mp.dram_write_bytes = y_bytes;
+  const double bw = mm.dram_bits_per_cycle;
+  const double load_cycles = (w_bytes + x_bytes) * 8.0 / bw + static_cast<double>(w_loads + x_loads) * mm.dram_latency_cycles;
+  const double store_cycles = y_bytes * 8.0 / bw + static_cast<double>(stores) * mm.dram_latency_cycles;
+  // Double buffering overlaps memory and compute in steady state; the first loads and the last
+  // store cannot overlap anything.
+  const double first = (wbytes(std::min(mp.tn, mp.n)) + xbytes(std::min(mp.tm, mp.m))) * 8.0 / bw + 2.0 * mm.dram_latency_cycles;
+  const double last = std::min(mp.tm, mp.m) * std::min(mp.tn, mp.n) * 32.0 / bw + mm.dram_latency_cycles;
+  const double steady = std::max(static_cast<double>(compute) * count, (load_cycles + store_cycles) * count);
+  mp.est_cycles = static_cast<std::int64_t>(steady + first + last + 0.5);
+  const std::int64_t r_tiles = ceil_div(mp.m, cfg.rows), c_tiles = ceil_div(mp.n, cfg.cols);
+  mp.pe_macs = r_tiles * c_tiles * cfg.rows * cfg.cols * mp.k * count;
+}
+
+GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, const std::string& name) {
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || p.count <= 0) {
+    throw std::invalid_argument(fmt::format("{}: GEMM shape M={} N={} K={} x{} must be positive", name, p.m, p.n, p.k, p.count));
+  }
+  const sim::ArrayMode mode = sim::array_mode_of(cfg);
+  GemmMapping base;
+  base.m = p.m;
+  base.n = p.n;
+  base.k = p.k;
+  base.group = cfg.group_size;
+  if (mode == sim::ArrayMode::kInt8 || base.group == -1 || p.k < base.group) {
+    base.group = -1;  // one group over K (per-channel)
+  } else {
+    base.k = ceil_div(p.k, base.group) * base.group;  // zero-pad K to whole groups
+  }
+  // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the
+  // INT8 baseline's int32 partial sums) at multiples of 128.
+  std::vector<std::int64_t> tks = {base.k};
+  for (std::int64_t t = base.group == -1 ? 128 : base.group; t < base.k; t *= 2)
+    if (base.k % t == 0) tks.push_back(t);
+  GemmMapping best;
+  bool found = false;
+  for (std::int64_t tk : tks) {
+    for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
+      for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
+        GemmMapping mp = base;
+        mp.tm = tm;
+        mp.tn = tn;
+        mp.tk = tk;
+        const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, tm, tn, cfg), cfg);
+        // Double buffering: each operand tile may use half of its buffer.
+        if (2 * f.act_bytes > cfg.ibuf.size_bytes() || 2 * f.wgt_bytes > cfg.wbuf.size_bytes() ||
+            2 * f.out_bytes > cfg.obuf.size_bytes()) {
+          continue;
+        }
+        for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
+          mp.order = order;
+          estimate(mp, p.count, cfg);
+          const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
+          if (!found || key(mp) < key(best)) {
+            best = mp;
+            found = true;
+          }
+        }
+      }
+    }
+  }
+  if (!found) {
+    throw std::invalid_argument(fmt::format(
+        "{}: no tiling of M={} N={} K={} fits the buffers of {} (even one {}x{} tile with K chunk {} exceeds half of IBUF {} KiB, "
+        "WBUF {} KiB or OBUF {} KiB)", name, p.m, p.n, p.k, cfg.name, cfg.rows, cfg.cols, tks.back(), cfg.ibuf.size_kib,
+        cfg.wbuf.size_kib, cfg.obuf.size_kib));
+  }
+  return best;
+}
+
+void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, sim::Program& prog,
+               std::uint64_t* dram_cursor, std::vector<GemmPlacement>* placements) {
+  const Sizes ms = split(mp.m, mp.tm), ns = split(mp.n, mp.tn);
+  const std::int64_t chunks = mp.k / mp.tk;
+  const sim::GemmFootprint full = sim::gemm_footprint(gemm_instr(mp, mp.tm, mp.tn, cfg), cfg);
+  const std::int64_t ihalf = cfg.ibuf.size_bytes() / 2, whalf = cfg.wbuf.size_bytes() / 2, ohalf = cfg.obuf.size_bytes() / 2;
+  const bool weights_outer = mp.order == LoopOrder::kWeightsOuter;
+  const std::int64_t outer = weights_outer ? ns.tiles() : ms.tiles(), inner = weights_outer ? ms.tiles() : ns.tiles();
+  int x_slot = 1, w_slot = 1, y_slot = 1;
+  for (std::int64_t inst = 0; inst < count; ++inst) {
+    const std::uint64_t w_base = *dram_cursor;
+    const std::uint64_t x_base = w_base + static_cast<std::uint64_t>(full.wgt_bytes * ns.tiles() * chunks);
+    const std::uint64_t y_base = x_base + static_cast<std::uint64_t>(full.act_bytes * ms.tiles() * chunks);
+    *dram_cursor = y_base + static_cast<std::uint64_t>(full.out_bytes * ms.tiles() * ns.tiles());
+    std::int64_t last_x = -1, last_w = -1;  // (tile, chunk) keys of what the slots hold
+    for (std::int64_t o = 0; o < outer; ++o) {
+      for (std::int64_t i = 0; i < inner; ++i) {
+        const std::int64_t mt = weights_outer ? i : o, nt = weights_outer ? o : i;
+        const std::int64_t m = mt < ms.full_count ? ms.full : ms.last, n = nt < ns.full_count ? ns.full : ns.last;
+        y_slot ^= 1;
+        for (std::int64_t kc = 0; kc < chunks; ++kc) {
+          const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, m, n, cfg), cfg);
+          const std::int64_t xkey = mt * chunks + kc, wkey = nt * chunks + kc;
+          if (xkey != last_x) {
+            x_slot ^= 1;
+            prog.code.push_back(sim::dma_load(sim::BufferId::kIbuf, x_slot * ihalf, x_base + static_cast<std::uint64_t>(xkey * full.act_bytes), f.act_bytes));
+            last_x = xkey;
+          }
+          if (wkey != last_w) {
+            w_slot ^= 1;
+            prog.code.push_back(sim::dma_load(sim::BufferId::kWbuf, w_slot * whalf, w_base + static_cast<std::uint64_t>(wkey * full.wgt_bytes), f.wgt_bytes));
+            last_w = wkey;
+          }
+          if (placements != nullptr) placements->push_back({prog.code.size(), inst, mt * mp.tm, nt * mp.tn, kc * mp.tk, m, n, mp.tk});
+          prog.code.push_back(sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group,
+                                        x_slot * ihalf, w_slot * whalf, y_slot * ohalf, kc > 0, kc == chunks - 1));
+        }
+        const std::int64_t ytile = mt * ns.tiles() + nt;
+        prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, y_slot * ohalf, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4));
+      }
+    }
+  }
+}
+
+}  // namespace mixpe::runtime

@@ -1,0 +1,133 @@
+// Terminal, JSON and CSV forms of a SimulationReport.
+#include "runtime/report.h"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "models/file_io.h"
+
+namespace mixpe::runtime {
+namespace {
+
+const char* op_class(models::OpKind k) {
+  switch (k) {
+    case models::OpKind::kLinear: return "linear";
+    case models::OpKind::kAttnScore:
+    case models::OpKind::kAttnValue: return "attention";
+    default: return "vector";
+  }
+}
+
+double sram(const sim::EnergyBreakdown& e) { return e.wbuf + e.ibuf + e.obuf; }
+
+nlohmann::json energy_json(const sim::EnergyBreakdown& e) {
+  return {{"pe", e.pe},     {"edge", e.edge}, {"dequant", e.dequant}, {"vector", e.vector}, {"sram", sram(e)},
+          {"wbuf", e.wbuf}, {"ibuf", e.ibuf}, {"obuf", e.obuf},       {"dram", e.dram},     {"static", e.leakage},
+          {"total", e.total()}};
+}
+
+std::string phase_text(const SimulationReport& r) {
+  if (r.spec.phase == models::Phase::kDecode) return fmt::format("decode, batch {}, context {}", r.spec.batch, r.spec.seq);
+  return fmt::format("prefill, batch {}, {} tokens per sequence", r.spec.batch, r.spec.seq);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+void print_summary(const SimulationReport& r, std::FILE* out) {
+  const double s = r.seconds(), j = r.joules();
+  fmt::print(out, "{} {} on {} ({} executor)\n", r.model, phase_text(r), r.hw, r.executor);
+  fmt::print(out, "  latency       {:.4f} ms  ({} cycles at {:.0f} MHz)\n", s * 1e3, r.total_cycles, r.clock_mhz);
+  fmt::print(out, "  throughput    {:.1f} tokens/s  ({} tokens)\n", r.tokens / s, r.tokens);
+  fmt::print(out, "  energy        {:.4f} mJ total, {:.4f} mJ/token\n", j * 1e3, j * 1e3 / r.tokens);
+  fmt::print(out, "  utilization   {:.2f}% of the PE array (useful MACs / PE-cycles)\n", r.utilization * 100);
+  const sim::EnergyBreakdown& e = r.energy;
+  const double total = e.total() > 0 ? e.total() : 1.0;
+  fmt::print(out, "  energy split  PE {:.1f}%  dequant+edge {:.1f}%  vector {:.1f}%  SRAM {:.1f}%  DRAM {:.1f}%  static {:.1f}%\n",
+             100 * e.pe / total, 100 * (e.dequant + e.edge) / total, 100 * e.vector / total, 100 * sram(e) / total,
+             100 * e.dram / total, 100 * e.leakage / total);
+  std::map<std::string, std::int64_t> by_class;
+  for (const OpResult& o : r.ops) by_class[op_class(o.op.kind)] += o.cycles;
+  const double cyc = r.total_cycles > 0 ? static_cast<double>(r.total_cycles) : 1.0;
+  fmt::print(out, "  time split    linear {:.1f}%  attention {:.1f}%  vector {:.1f}%\n", 100 * by_class["linear"] / cyc,
+             100 * by_class["attention"] / cyc, 100 * by_class["vector"] / cyc);
+  std::vector<const OpResult*> top;
+  for (const OpResult& o : r.ops) top.push_back(&o);
+  std::partial_sort(top.begin(), top.begin() + std::min<std::size_t>(5, top.size()), top.end(),
+                    [](const OpResult* a, const OpResult* b) { return a->cycles > b->cycles; });
+  fmt::print(out, "  slowest ops:\n");
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i) {
+    const OpResult& o = *top[i];
+    fmt::print(out, "    {:<26} {:>12} cycles  {:>5.1f}%  {}\n", o.op.name, o.cycles, 100 * o.cycles / cyc, o.mapping);
+  }
+  fmt::print(out, "  modelling notes:\n");
+  for (const std::string& n : r.notes) fmt::print(out, "    - {}\n", n);
+}
+
+nlohmann::json report_json(const SimulationReport& r) {
+  nlohmann::json j;
+  j["schema"] = kSimulateSchema;
+  j["hw"] = r.hw;
+  j["model"] = r.model;
+  j["executor"] = r.executor;
+  j["phase"] = models::to_string(r.spec.phase);
+  j["batch"] = r.spec.batch;
+  j["seq"] = r.spec.seq;
+  j["tokens"] = r.tokens;
+  j["clock_mhz"] = r.clock_mhz;
+  j["total_cycles"] = r.total_cycles;
+  j["seconds"] = r.seconds();
+  j["joules"] = r.joules();
+  j["tokens_per_second"] = r.tokens / r.seconds();
+  j["joules_per_token"] = r.joules() / r.tokens;
+  j["utilization"] = r.utilization;
+  j["instructions"] = r.instructions;
+  j["energy_pj"] = energy_json(r.energy);
+  j["notes"] = r.notes;
+  nlohmann::json ops = nlohmann::json::array();
+  for (const OpResult& o : r.ops) {
+    ops.push_back({{"name", o.op.name},
+                   {"kind", models::to_string(o.op.kind)},
+                   {"layer", o.op.layer},
+                   {"m", o.op.m},
+                   {"n", o.op.n},
+                   {"k", o.op.k},
+                   {"count", o.op.count},
+                   {"elements", o.op.elements},
+                   {"macs", o.op.macs()},
+                   {"cycles", o.cycles},
+                   {"dram_bytes", o.dram_bytes},
+                   {"energy_pj", energy_json(o.energy)},
+                   {"mapping", o.mapping},
+                   {"note", o.op.note}});
+  }
+  j["ops"] = std::move(ops);
+  return j;
+}
+
+std::string report_csv(const SimulationReport& r) {
+  std::string out = "name,kind,layer,m,n,k,count,elements,macs,cycles,dram_bytes,energy_pj,mapping,note\n";
+  for (const OpResult& o : r.ops) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{},{}\n", csv_field(o.op.name), models::to_string(o.op.kind),
+                       o.op.layer, o.op.m, o.op.n, o.op.k, o.op.count, o.op.elements, o.op.macs(), o.cycles, o.dram_bytes,
+                       o.energy.total(), csv_field(o.mapping), csv_field(o.op.note));
+  }
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  models::AtomicFileWriter out(path);
+  out.write(text.data(), text.size());
+  out.commit();
+}
+
+}  // namespace mixpe::runtime

@@ -179,4 +179,23 @@ std::optional<MappedName> map_hf_name(TensorNaming family, const std::string& hf
   return std::nullopt;
 }
 
+std::optional<std::string> neutral_tensor_name(TensorNaming family, const std::string& name) {
+  if (const auto m = map_hf_name(family, name)) return m->neutral;
+  static const std::regex kSuffix(R"(^(.*)\.(weight|bias)$)");
+  static const std::regex kGgufLayer(R"(^blk\.(\d+)\.(.+)$)");
+  std::smatch m;
+  if (!std::regex_match(name, m, kSuffix)) return std::nullopt;
+  const std::string stem = m[1], suffix = m[2];
+  const bool llama = family == TensorNaming::kLlama;
+  std::smatch lm;
+  if (std::regex_match(stem, lm, kGgufLayer)) {
+    for (const LayerRule& r : llama ? std::span<const LayerRule>(kLlamaLayer) : std::span<const LayerRule>(kOptLayer))
+      if (lm[2] == r.gguf) return fmt::format("layers.{}.{}.{}", std::string(lm[1]), r.neutral, suffix);
+    return std::nullopt;
+  }
+  for (const LayerRule& r : llama ? std::span<const LayerRule>(kLlamaGlobal) : std::span<const LayerRule>(kOptGlobal))
+    if (stem == r.gguf) return fmt::format("{}.{}", r.neutral, suffix);
+  return std::nullopt;
+}
+
 }  // namespace mixpe::models

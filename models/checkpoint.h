@@ -60,5 +60,7 @@ struct MappedName {
 
 // Maps a Hugging Face tensor name; nullopt for names the family does not define.
 std::optional<MappedName> map_hf_name(TensorNaming family, const std::string& hf_name);
+// The neutral name of a Hugging Face or GGUF (`blk.N.*`) tensor name; nullopt if neither.
+std::optional<std::string> neutral_tensor_name(TensorNaming family, const std::string& name);
 
 }  // namespace mixpe::models

@@ -15,17 +15,20 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-Linear make_linear(const std::string& name, int n, int k, bool bias, Rng& rng) {
+Linear shaped(const std::string& name, int n, int k) {
   Linear l;
   l.name = name;
   l.n = n;
   l.k = k;
-  l.w = synthetic_weights(n, k, rng.next_u64());
+  return l;
+}
+
+void fill_linear(Linear& l, bool bias, Rng& rng) {
+  l.w = synthetic_weights(l.n, l.k, rng.next_u64());
   if (bias) {
-    l.bias.resize(n);
+    l.bias.resize(l.n);
     for (float& b : l.bias) b = static_cast<float>(0.02 * rng.normal());
   }
-  return l;
 }
 
 std::vector<float> gains(int n, Rng& rng) {
@@ -94,16 +97,35 @@ std::vector<const Linear*> LlmWeights::linears() const {
   return out;
 }
 
-LlmWeights synthetic_llm_weights(const ModelConfig& c, std::uint64_t seed, long long max_params) {
+LlmWeights llm_skeleton(const ModelConfig& c) {
   if (!c.is_decoder()) throw std::invalid_argument(fmt::format("model {}: only decoder LLMs have a forward pass here", c.name));
+  LlmWeights w;
+  w.config = c;
+  const int h = c.hidden, q_width = c.heads * c.head_dim, kv_width = c.kv_heads * c.head_dim;
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = fmt::format("layers.{}.", l);
+    LayerWeights lw;
+    lw.q = shaped(p + "q_proj", q_width, h);
+    lw.k = shaped(p + "k_proj", kv_width, h);
+    lw.v = shaped(p + "v_proj", kv_width, h);
+    lw.o = shaped(p + "o_proj", h, q_width);
+    if (c.gated_mlp) lw.gate = shaped(p + "gate_proj", c.intermediate, h);
+    lw.up = shaped(p + (c.gated_mlp ? "up_proj" : "fc1"), c.intermediate, h);
+    lw.down = shaped(p + (c.gated_mlp ? "down_proj" : "fc2"), h, c.intermediate);
+    w.layers.push_back(std::move(lw));
+  }
+  w.lm_head = shaped("lm_head", c.vocab, h);
+  return w;
+}
+
+LlmWeights synthetic_llm_weights(const ModelConfig& c, std::uint64_t seed, long long max_params) {
   if (c.linear_params() > max_params) {
     throw std::invalid_argument(fmt::format("model {} has {} linear parameters; synthetic float weights are limited to {}",
                                             c.name, c.linear_params(), max_params));
   }
+  LlmWeights w = llm_skeleton(c);
   Rng rng(seed);
-  LlmWeights w;
-  w.config = c;
-  const int h = c.hidden, q_width = c.heads * c.head_dim, kv_width = c.kv_heads * c.head_dim;
+  const int h = c.hidden;
   w.embed.resize(static_cast<std::size_t>(c.vocab) * h);
   for (float& v : w.embed) v = static_cast<float>(rng.normal());
   if (c.family == ModelFamily::kOpt) {
@@ -111,25 +133,19 @@ LlmWeights synthetic_llm_weights(const ModelConfig& c, std::uint64_t seed, long 
     for (float& v : w.positions) v = static_cast<float>(0.1 * rng.normal());
   }
   const bool ln = c.norm == NormKind::kLayerNorm;
-  for (int l = 0; l < c.layers; ++l) {
-    const std::string p = fmt::format("layers.{}.", l);
-    LayerWeights lw;
+  for (LayerWeights& lw : w.layers) {
     lw.input_norm = gains(h, rng);
     if (ln) lw.input_norm_bias.assign(h, 0.0f);
-    lw.q = make_linear(p + "q_proj", q_width, h, c.linear_bias, rng);
-    lw.k = make_linear(p + "k_proj", kv_width, h, c.linear_bias, rng);
-    lw.v = make_linear(p + "v_proj", kv_width, h, c.linear_bias, rng);
-    lw.o = make_linear(p + "o_proj", h, q_width, c.linear_bias, rng);
+    for (Linear* l : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_linear(*l, c.linear_bias, rng);
     lw.post_norm = gains(h, rng);
     if (ln) lw.post_norm_bias.assign(h, 0.0f);
-    if (c.gated_mlp) lw.gate = make_linear(p + "gate_proj", c.intermediate, h, false, rng);
-    lw.up = make_linear(p + (c.gated_mlp ? "up_proj" : "fc1"), c.intermediate, h, c.linear_bias, rng);
-    lw.down = make_linear(p + (c.gated_mlp ? "down_proj" : "fc2"), h, c.intermediate, c.linear_bias, rng);
-    w.layers.push_back(std::move(lw));
+    if (c.gated_mlp) fill_linear(lw.gate, false, rng);
+    fill_linear(lw.up, c.linear_bias, rng);
+    fill_linear(lw.down, c.linear_bias, rng);
   }
   w.final_norm = gains(h, rng);
   if (ln) w.final_norm_bias.assign(h, 0.0f);
-  w.lm_head = make_linear("lm_head", c.vocab, h, false, rng);
+  fill_linear(w.lm_head, false, rng);
   return w;
 }
 

@@ -37,6 +37,9 @@ struct LlmWeights {
   std::vector<const Linear*> linears() const;  // every linear layer except the LM head
 };
 
+// Names and shapes of every layer, no values (loaders fill them).
+LlmWeights llm_skeleton(const ModelConfig& config);
+
 // Random weights with trained-model-like statistics: linear weights as synthetic_weights
 // (normal, sigma = 1/sqrt(K), 0.1% outliers); norm gains 1 + N(0, 0.05); embeddings N(0, 1).
 // Refuses configs over `max_params` linear parameters (whole 7B models take ~27 GB as float).

@@ -37,7 +37,7 @@ PePath parse_pe_path(const std::string& name) {
 }
 
 QuantizedLinears::QuantizedLinears(const models::LlmWeights& model, PePath path, const quant::WeightQuantConfig& config,
-                                   bool quantize_lm_head)
+                                   bool quantize_lm_head, const std::map<std::string, quant::QuantizedWeights>* stored)
     : path_(path) {
   if (path == PePath::kFloat) return;
   std::vector<const models::Linear*> todo = model.linears();
@@ -45,7 +45,10 @@ QuantizedLinears::QuantizedLinears(const models::LlmWeights& model, PePath path,
   const quant::WeightQuantConfig cfg = path == PePath::kInt8 ? quant::WeightQuantConfig{8, -1, true} : config;
   for (const models::Linear* l : todo) {
     auto e = std::make_unique<Entry>();
-    e->weights = quant::quantize_weights_rtn(l->w, l->n, l->k, cfg, l->name);
+    const auto it = stored != nullptr ? stored->find(l->name) : std::map<std::string, quant::QuantizedWeights>::const_iterator{};
+    const bool usable = stored != nullptr && it != stored->end() &&
+                        (path != PePath::kInt8 || (it->second.symmetric && it->second.group_size == it->second.k && !it->second.has_mins()));
+    e->weights = usable ? it->second : quant::quantize_weights_rtn(l->w, l->n, l->k, cfg, l->name);
     e->prepared = path == PePath::kFp16 ? quant::PreparedWeights::for_fp16(e->weights)
                                         : quant::PreparedWeights::for_mixpe(e->weights);
     layers_.emplace(l->name, std::move(e));

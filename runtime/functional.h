@@ -23,8 +23,11 @@ PePath parse_pe_path(const std::string& name);
 // own 8-bit symmetric per-channel weights; the other paths use `config`.
 class QuantizedLinears {
  public:
+  // `stored`: layers a model file already holds quantized (models::LoadedLlm::quantized); those
+  // run with their stored codes unless the INT8 baseline cannot take them (it needs symmetric
+  // per-channel weights of at most 8 bits and then quantizes the float values its own way).
   QuantizedLinears(const models::LlmWeights& model, PePath path, const quant::WeightQuantConfig& config,
-                   bool quantize_lm_head = false);
+                   bool quantize_lm_head = false, const std::map<std::string, quant::QuantizedWeights>* stored = nullptr);
 
   // The backend for models::llm_forward; unknown layers (e.g. a float LM head) run in FP32.
   models::LinearBackend backend() const;

@@ -1,0 +1,28 @@
+// Loads a decoder LLM's weights from any model file mixpe reads (safetensors, GGUF, mixpe),
+// keeping the linear layers that the file stores quantized in their exact quantized form.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "models/llm.h"
+#include "models/model_config.h"
+#include "models/model_file.h"
+#include "quant/weights.h"
+
+namespace mixpe::models {
+
+struct LoadedLlm {
+  LlmWeights weights;  // float values; dequantized where the file stores them quantized
+  // Linear layers stored quantized (mixpe tensors, GGUF Q4_0/Q4_1/Q8_0), by LlmWeights' layer
+  // name (e.g. "layers.0.q_proj"): the functional executor runs these codes as they are.
+  std::map<std::string, quant::QuantizedWeights> quantized;
+};
+
+// Maps the file's tensors (Hugging Face or GGUF names) onto `config`'s layers. Throws
+// std::runtime_error naming the file and tensor for a missing tensor or a shape that does not
+// match the config. GGUF files converted by llama.cpp permute LLaMA's Q/K rows for its rotary
+// layout; this loader does not undo that.
+LoadedLlm load_llm(const Model& file, const ModelConfig& config);
+
+}  // namespace mixpe::models

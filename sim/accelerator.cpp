@@ -101,6 +101,7 @@ class Accelerator : public sc_core::sc_module {
   }
 
   void set_progress(std::function<void(std::int64_t, std::int64_t)> f) { progress_ = std::move(f); }
+  void set_array_model(std::unique_ptr<ArrayModel> m) { array_ = std::move(m); }
 
  private:
   std::int64_t now_cycle() const { return static_cast<std::int64_t>(sc_core::sc_time_stamp().value()) / period_ps_; }
@@ -370,6 +371,7 @@ RunResult run_program(const AcceleratorConfig& cfg, const Program& program, cons
   g_elaborated = true;
   auto top = std::make_unique<Accelerator>("mixpe", cfg, program);
   top->set_progress(options.progress);
+  if (options.array_model) top->set_array_model(options.array_model());
   sc_core::sc_trace_file* tf = nullptr;
   if (!options.vcd_path.empty()) {
     tf = sc_core::sc_create_vcd_trace_file(options.vcd_path.c_str());

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct RunOptions {
   std::string tech_table;  // overrides cfg.tech (a name or a .yaml path); empty: cfg.tech
   // Called as instructions complete (about every 1% of the program, and at the end).
   std::function<void(std::int64_t done, std::int64_t total)> progress;
+  // An array model supplied by the caller instead of cfg.array_model's registry entry: the
+  // Verilated RTL array for co-simulation (tests/rtl/rtl_array_model.h).
+  std::function<std::unique_ptr<ArrayModel>()> array_model;
 };
 
 struct InstructionTiming {  // cycle the unit started and finished each instruction

@@ -144,48 +144,51 @@ std::vector<float> dequantize_q8_0(std::span<const BlockQ8_0> blocks) {
   return out;
 }
 
-quant::QuantizedWeights q4_0_to_quantized(std::span<const BlockQ4_0> blocks, int n, int k) {
-  check_matrix(blocks.size(), n, k, "Q4_0");
+namespace {
+
+// The g = 32 weight layout shared by the ggml block types: header fields and empty tables.
+quant::QuantizedWeights g32_weights(int n, int k, int bits, bool symmetric, std::size_t blocks) {
   quant::QuantizedWeights q;
   q.n = n;
   q.k = k;
-  q.bits = 4;
+  q.bits = bits;
   q.group_size = kGgmlBlock;
-  q.symmetric = false;
+  q.symmetric = symmetric;
   q.codes.resize(static_cast<std::size_t>(n) * k);
-  q.scales.resize(blocks.size());
+  q.scales.resize(blocks);
+  q.zeros.assign(blocks, 0);
+  return q;
+}
+
+// Q4 nibbles: byte j holds element j (low) and element j + 16 (high).
+void unpack_q4(const std::uint8_t* qs, std::int16_t* codes) {
+  for (int j = 0; j < kGgmlBlock / 2; ++j) {
+    codes[j] = static_cast<std::int16_t>(qs[j] & 0x0F);
+    codes[j + 16] = static_cast<std::int16_t>(qs[j] >> 4);
+  }
+}
+
+}  // namespace
+
+quant::QuantizedWeights q4_0_to_quantized(std::span<const BlockQ4_0> blocks, int n, int k) {
+  check_matrix(blocks.size(), n, k, "Q4_0");
+  quant::QuantizedWeights q = g32_weights(n, k, 4, false, blocks.size());
   q.zeros.assign(blocks.size(), 8);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     q.scales[b] = Half::from_bits(blocks[b].d);
-    std::int16_t* codes = q.codes.data() + b * kGgmlBlock;
-    for (int j = 0; j < kGgmlBlock / 2; ++j) {
-      codes[j] = static_cast<std::int16_t>(blocks[b].qs[j] & 0x0F);
-      codes[j + 16] = static_cast<std::int16_t>(blocks[b].qs[j] >> 4);
-    }
+    unpack_q4(blocks[b].qs, q.codes.data() + b * kGgmlBlock);
   }
   return q;
 }
 
 quant::QuantizedWeights q4_1_to_quantized(std::span<const BlockQ4_1> blocks, int n, int k) {
   check_matrix(blocks.size(), n, k, "Q4_1");
-  quant::QuantizedWeights q;
-  q.n = n;
-  q.k = k;
-  q.bits = 4;
-  q.group_size = kGgmlBlock;
-  q.symmetric = false;
-  q.codes.resize(static_cast<std::size_t>(n) * k);
-  q.scales.resize(blocks.size());
-  q.zeros.assign(blocks.size(), 0);
+  quant::QuantizedWeights q = g32_weights(n, k, 4, false, blocks.size());
   q.mins.resize(blocks.size());
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     q.scales[b] = Half::from_bits(blocks[b].d);
     q.mins[b] = Half::from_bits(blocks[b].m);
-    std::int16_t* codes = q.codes.data() + b * kGgmlBlock;
-    for (int j = 0; j < kGgmlBlock / 2; ++j) {
-      codes[j] = static_cast<std::int16_t>(blocks[b].qs[j] & 0x0F);
-      codes[j + 16] = static_cast<std::int16_t>(blocks[b].qs[j] >> 4);
-    }
+    unpack_q4(blocks[b].qs, q.codes.data() + b * kGgmlBlock);
   }
   return q;
 }
@@ -207,15 +210,7 @@ std::vector<BlockQ4_1> quantized_to_q4_1(const quant::QuantizedWeights& q, const
 
 quant::QuantizedWeights q8_0_to_quantized(std::span<const BlockQ8_0> blocks, int n, int k) {
   check_matrix(blocks.size(), n, k, "Q8_0");
-  quant::QuantizedWeights q;
-  q.n = n;
-  q.k = k;
-  q.bits = 8;
-  q.group_size = kGgmlBlock;
-  q.symmetric = true;
-  q.codes.resize(static_cast<std::size_t>(n) * k);
-  q.scales.resize(blocks.size());
-  q.zeros.assign(blocks.size(), 0);
+  quant::QuantizedWeights q = g32_weights(n, k, 8, true, blocks.size());
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     q.scales[b] = Half::from_bits(blocks[b].d);
     for (int j = 0; j < kGgmlBlock; ++j) q.codes[b * kGgmlBlock + j] = blocks[b].qs[j];

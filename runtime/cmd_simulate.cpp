@@ -127,10 +127,16 @@ CommandAction add_compare_command(CLI::App& app) {
     const models::WorkloadSpec spec = spec_of(st->w);
     const ExecutorKind executor = parse_executor(st->w.executor);
     std::vector<nlohmann::json> reports;
+    std::size_t base = 0;
+    bool have_base = false;
     for (std::size_t i = 0; i < st->designs.size(); ++i) {
       const std::string& hw = st->designs[i];
       fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, st->designs.size(), hw);
       const sim::AcceleratorConfig cfg = sim::load_config(hw);
+      if (!have_base && cfg.pe_type == sim::PeType::kFp16) {
+        base = i;
+        have_base = true;
+      }
       if (executor == ExecutorKind::kAnalytic) {
         reports.push_back(report_json(simulate(model, spec, cfg, executor)));
         continue;
@@ -156,13 +162,6 @@ CommandAction add_compare_command(CLI::App& app) {
       std::ifstream in(tmp);
       reports.push_back(nlohmann::json::parse(in));
       std::filesystem::remove(tmp);
-    }
-    std::size_t base = 0;
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-      if (sim::load_config(st->designs[i]).pe_type == sim::PeType::kFp16) {
-        base = i;
-        break;
-      }
     }
     // Cycles and energy of a subset of ops: "linear" layers, all "gemm"s (linear + attention), or "all".
     auto subset = [](const nlohmann::json& r, const std::string& which) {

@@ -43,7 +43,8 @@ void emit_vector(const models::Op& op, sim::VectorOp vop, const sim::Accelerator
   }
 }
 
-// Event counts of instructions [first, end), with the accelerator's accounting rules.
+// Event counts of instructions [first, end): GEMMs through sim::gemm_events (the accelerator's own
+// accounting), DMA and vector ops as the accelerator's units record them.
 sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg) {
   sim::RunStats s;
   s.config_name = cfg.name;
@@ -68,20 +69,17 @@ sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::siz
         s.dma_store.bytes += in.bytes;
         break;
       case sim::Opcode::kGemm: {
-        const sim::ArrayShape shape = sim::gemm_tile_shape(in, cfg);
-        const std::int64_t tiles = sim::gemm_tile_count(in, cfg);
-        const sim::GemmFootprint f = sim::gemm_footprint(in, cfg);
-        const std::int64_t macs = tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.k);
+        const sim::GemmEvents ev = sim::gemm_events(in, cfg);
         ++s.array.gemms;
-        s.array.tiles += tiles;
-        s.array.pe_macs += macs;
-        s.array.pe_macs_by_mode[std::string(sim::to_string(in.mode))] += macs;
-        s.array.dequant_ops += tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.groups());
-        s.array.edge_ops += shape.mode == sim::ArrayMode::kFp16 ? 0 : tiles * shape.rows * static_cast<std::int64_t>(shape.k);
-        s.ibuf.bits_read += f.act_bytes * 8 * ceil_div(in.n, cfg.cols);
-        s.wbuf.bits_read += f.wgt_bytes * 8 * ceil_div(in.m, cfg.rows);
-        s.obuf.bits_written += f.out_bytes * 8;
-        if (in.accumulate) s.obuf.bits_read += f.out_bytes * 8;
+        s.array.tiles += ev.tiles;
+        s.array.pe_macs += ev.pe_macs;
+        s.array.pe_macs_by_mode[std::string(sim::to_string(in.mode))] += ev.pe_macs;
+        s.array.dequant_ops += ev.dequant_ops;
+        s.array.edge_ops += ev.edge_ops;
+        s.ibuf.bits_read += ev.ibuf_read_bits;
+        s.wbuf.bits_read += ev.wbuf_read_bits;
+        s.obuf.bits_written += ev.obuf_write_bits;
+        s.obuf.bits_read += ev.obuf_read_bits;
         break;
       }
       case sim::Opcode::kVector: {
@@ -207,16 +205,7 @@ SimulationReport simulate(const models::ModelConfig& model, const models::Worklo
     useful_macs += r.op.macs();
     if (executor == ExecutorKind::kAnalytic) {
       rep.total_cycles += r.cycles;
-      const sim::EnergyBreakdown& e = r.energy;
-      rep.energy.pe += e.pe;
-      rep.energy.edge += e.edge;
-      rep.energy.dequant += e.dequant;
-      rep.energy.vector += e.vector;
-      rep.energy.wbuf += e.wbuf;
-      rep.energy.ibuf += e.ibuf;
-      rep.energy.obuf += e.obuf;
-      rep.energy.dram += e.dram;
-      rep.energy.leakage += e.leakage;
+      rep.energy += r.energy;
     }
 
   }

@@ -18,19 +18,11 @@ sim::Instruction gemm_instr(const GemmMapping& mp, std::int64_t m, std::int64_t 
   return sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group, 0, 0, 0);
 }
 
-// Array cycles of one GEMM instruction, as the array unit charges them: the stream latency of its
-// tiles or the SRAM bandwidth its operands need, whichever is longer.
+// Array cycles of one GEMM instruction, as the array unit charges them.
 std::int64_t gemm_cycles(const GemmMapping& mp, std::int64_t m, std::int64_t n, bool accumulate, const sim::AcceleratorConfig& cfg) {
-  const sim::Instruction in = gemm_instr(mp, m, n, cfg);
-  const sim::ArrayShape shape = sim::gemm_tile_shape(in, cfg);
-  const std::int64_t tiles = sim::gemm_tile_count(in, cfg);
-  const sim::GemmFootprint f = sim::gemm_footprint(in, cfg);
-  const std::int64_t row_tiles = ceil_div(m, cfg.rows), col_tiles = ceil_div(n, cfg.cols);
-  auto access = [](const sim::BufferConfig& b, std::int64_t bits) { return ceil_div(bits, b.bits_per_cycle()); };
-  const std::int64_t out_bits = f.out_bytes * 8 * (accumulate ? 2 : 1);
-  const std::int64_t buf = std::max({access(cfg.ibuf, f.act_bytes * 8 * col_tiles), access(cfg.wbuf, f.wgt_bytes * 8 * row_tiles),
-                                     access(cfg.obuf, out_bits)});
-  return std::max(sim::stream_latency(shape, tiles), buf);
+  sim::Instruction in = gemm_instr(mp, m, n, cfg);
+  in.accumulate = accumulate;
+  return sim::gemm_events(in, cfg).cycles();
 }
 
 struct Sizes {  // an extent split into full tiles and a last, possibly partial, tile

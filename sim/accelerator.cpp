@@ -237,36 +237,30 @@ class Accelerator : public sc_core::sc_module {
       const std::int64_t start = now_cycle();
       busy_array_.write(true);
       const ArrayShape shape = gemm_tile_shape(in, cfg_);
-      const std::int64_t tiles = gemm_tile_count(in, cfg_);
+      const GemmEvents ev = gemm_events(in, cfg_);
+      const std::int64_t tiles = ev.tiles;
       StreamResult res;
       if (in.payload >= 0) {
         res = array_->run_stream(prog_.payloads[in.payload]);
         outputs_[static_cast<std::size_t>(idx)] = res.y;
       } else if (array_->name() == "tile") {
         // Timing only: the tile model's cycles and counts are closed form, no operands needed.
-        res.cycles = stream_latency(shape, tiles);
+        res.cycles = ev.stream_cycles;
         res.drain_stall_cycles = drain_stall_cycles(shape, tiles);
-        res.pe_macs = tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.k);
-        res.dequant_ops = tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.groups());
-        res.edge_ops = shape.mode == ArrayMode::kFp16 ? 0 : tiles * shape.rows * static_cast<std::int64_t>(shape.k);
+        res.pe_macs = ev.pe_macs;
+        res.dequant_ops = ev.dequant_ops;
+        res.edge_ops = ev.edge_ops;
       } else {
         // Cycle models need operands; cycles do not depend on their values.
         const int wg = in.group_size == -1 ? in.k : in.group_size;
         const std::vector<ArrayTile> zeros(tiles, make_zero_tile(in.mode, cfg_.rows, cfg_.cols, in.k, wg, cfg_.weight_bits));
         res = array_->run_stream(zeros);
       }
-      const GemmFootprint f = gemm_footprint(in, cfg_);
-      const std::int64_t row_tiles = (in.m + cfg_.rows - 1) / cfg_.rows, col_tiles = (in.n + cfg_.cols - 1) / cfg_.cols;
-      // Output stationary: activations are re-read for every column tile, weights for every row tile.
-      const std::int64_t ibuf_bits = f.act_bytes * 8 * col_tiles, wbuf_bits = f.wgt_bytes * 8 * row_tiles;
-      const std::int64_t obuf_w = f.out_bytes * 8, obuf_r = in.accumulate ? f.out_bytes * 8 : 0;
-      ibuf_.record_read(ibuf_bits);
-      wbuf_.record_read(wbuf_bits);
-      obuf_.record_write(obuf_w);
-      if (obuf_r > 0) obuf_.record_read(obuf_r);
-      const std::int64_t buf_cycles =
-          std::max({ibuf_.access_cycles(ibuf_bits), wbuf_.access_cycles(wbuf_bits), obuf_.access_cycles(obuf_w + obuf_r)});
-      const std::int64_t cycles = std::max(res.cycles, buf_cycles);
+      ibuf_.record_read(ev.ibuf_read_bits);
+      wbuf_.record_read(ev.wbuf_read_bits);
+      obuf_.record_write(ev.obuf_write_bits);
+      if (ev.obuf_read_bits > 0) obuf_.record_read(ev.obuf_read_bits);
+      const std::int64_t cycles = std::max(res.cycles, ev.buffer_cycles);
       wait_cycles(cycles);
       busy_array_.write(false);
       ArrayUnitStats& st = array_stats_;

@@ -1,6 +1,7 @@
 // Instruction constructors, operand footprints and program validation.
 #include "sim/isa.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -136,6 +137,26 @@ ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg) 
 
 std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg) {
   return static_cast<std::int64_t>((in.m + cfg.rows - 1) / cfg.rows) * ((in.n + cfg.cols - 1) / cfg.cols);
+}
+
+GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
+  const ArrayShape shape = gemm_tile_shape(in, cfg);
+  const GemmFootprint f = gemm_footprint(in, cfg);
+  GemmEvents e;
+  e.tiles = gemm_tile_count(in, cfg);
+  e.pe_macs = e.tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.k);
+  e.dequant_ops = e.tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.groups());
+  e.edge_ops = shape.mode == ArrayMode::kFp16 ? 0 : e.tiles * shape.rows * static_cast<std::int64_t>(shape.k);
+  const std::int64_t row_tiles = (in.m + cfg.rows - 1) / cfg.rows, col_tiles = (in.n + cfg.cols - 1) / cfg.cols;
+  e.ibuf_read_bits = f.act_bytes * 8 * col_tiles;
+  e.wbuf_read_bits = f.wgt_bytes * 8 * row_tiles;
+  e.obuf_write_bits = f.out_bytes * 8;
+  e.obuf_read_bits = in.accumulate ? f.out_bytes * 8 : 0;
+  auto access = [](const BufferConfig& b, std::int64_t bits) { return (bits + b.bits_per_cycle() - 1) / b.bits_per_cycle(); };
+  e.buffer_cycles = std::max({access(cfg.ibuf, e.ibuf_read_bits), access(cfg.wbuf, e.wbuf_read_bits),
+                              access(cfg.obuf, e.obuf_write_bits + e.obuf_read_bits)});
+  e.stream_cycles = stream_latency(shape, e.tiles);
+  return e;
 }
 
 void validate_program(const Program& p, const AcceleratorConfig& cfg) {

@@ -63,6 +63,19 @@ struct GemmFootprint {
   std::int64_t act_bytes = 0, wgt_bytes = 0, out_bytes = 0;
 };
 GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg);
+// What one GEMM instruction costs the array unit, whatever its operand values: the tile model's
+// closed-form event counts and the SRAM traffic of the output-stationary dataflow (activations
+// re-read for every column tile, weights for every row tile). The accelerator, the mapper and the
+// analytic executor all charge GEMMs through this one function.
+struct GemmEvents {
+  std::int64_t tiles = 0, pe_macs = 0, dequant_ops = 0, edge_ops = 0;
+  std::int64_t ibuf_read_bits = 0, wbuf_read_bits = 0, obuf_write_bits = 0, obuf_read_bits = 0;
+  std::int64_t stream_cycles = 0;  // the tile stream's latency (docs/array.md)
+  std::int64_t buffer_cycles = 0;  // cycles the SRAM banks need for the traffic above
+  std::int64_t cycles() const { return stream_cycles > buffer_cycles ? stream_cycles : buffer_cycles; }
+};
+GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg);
+
 // The array mode a config's PE and activation types run.
 ArrayMode array_mode_of(const AcceleratorConfig& cfg);
 // The array shape of one tile of a GEMM on this config.

@@ -40,6 +40,11 @@ struct CycleBreakdown {
 struct EnergyBreakdown {  // picojoules
   double pe = 0, edge = 0, dequant = 0, vector = 0, wbuf = 0, ibuf = 0, obuf = 0, dram = 0, leakage = 0;
   double total() const { return pe + edge + dequant + vector + wbuf + ibuf + obuf + dram + leakage; }
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o) {
+    pe += o.pe, edge += o.edge, dequant += o.dequant, vector += o.vector;
+    wbuf += o.wbuf, ibuf += o.ibuf, obuf += o.obuf, dram += o.dram, leakage += o.leakage;
+    return *this;
+  }
 };
 
 struct RunStats {

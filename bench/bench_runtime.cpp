@@ -1,7 +1,7 @@
 // Speed of the analytic executor on whole models (Google Benchmark).
 #include <benchmark/benchmark.h>
 
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 #include "runtime/executor.h"
 #include "sim/config.h"
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-#include "models/mixpe_format.h"
+#include "models/io/mixpe_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

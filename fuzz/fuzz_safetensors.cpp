@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-#include "models/safetensors.h"
+#include "models/io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "models/file_io.h"
-#include "models/model_file.h"
+#include "models/io/file_io.h"
+#include "models/io/model_file.h"
 #include "runtime/commands.h"
 
 namespace mixpe::runtime {

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "models/quantize_model.h"
+#include "models/io/quantize_model.h"
 #include "runtime/commands.h"
 
 namespace mixpe::runtime {

@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 #include "runtime/commands.h"
 #include "runtime/executor.h"
 #include "runtime/report.h"

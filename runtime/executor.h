@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/workload.h"
+#include "models/llm/workload.h"
 #include "runtime/mapper.h"
 #include "sim/config.h"
 #include "sim/isa.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/llm.h"
+#include "models/llm/llm.h"
 #include "quant/gemm_fast.h"
 #include "quant/weights.h"
 

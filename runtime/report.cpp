@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "models/file_io.h"
+#include "models/io/file_io.h"
 
 namespace mixpe::runtime {
 namespace {

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsystemc-dev verilator yosys
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libfftw3-dev
 )
 
 missing=()

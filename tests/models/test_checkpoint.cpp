@@ -4,7 +4,7 @@
 #include <fstream>
 #include <set>
 
-#include "models/checkpoint.h"
+#include "models/io/checkpoint.h"
 #include "test_util.h"
 #include "tiny_checkpoint.h"
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "models/ggml_quants.h"
+#include "models/io/ggml_quants.h"
 #include "models/synthetic.h"
 
 namespace mixpe::models {

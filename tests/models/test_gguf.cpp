@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "models/dtype.h"
-#include "models/ggml_quants.h"
-#include "models/gguf.h"
+#include "models/io/dtype.h"
+#include "models/io/ggml_quants.h"
+#include "models/io/gguf.h"
 #include "models/synthetic.h"
 #include "test_util.h"
 

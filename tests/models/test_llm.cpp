@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "models/llm.h"
+#include "models/llm/llm.h"
 #include "models/synthetic.h"
 
 namespace mixpe::models {

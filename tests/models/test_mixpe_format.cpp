@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "models/ggml_quants.h"
-#include "models/mixpe_format.h"
+#include "models/io/ggml_quants.h"
+#include "models/io/mixpe_format.h"
 #include "models/synthetic.h"
 #include "quant/packed.h"
 #include "test_util.h"

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 
 namespace mixpe::models {
 namespace {

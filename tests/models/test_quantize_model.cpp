@@ -3,10 +3,10 @@
 
 #include <cmath>
 
-#include "models/ggml_quants.h"
-#include "models/gguf.h"
-#include "models/mixpe_format.h"
-#include "models/quantize_model.h"
+#include "models/io/ggml_quants.h"
+#include "models/io/gguf.h"
+#include "models/io/mixpe_format.h"
+#include "models/io/quantize_model.h"
 #include "quant/metrics.h"
 #include "test_util.h"
 #include "tiny_checkpoint.h"

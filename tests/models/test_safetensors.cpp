@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "models/safetensors.h"
+#include "models/io/safetensors.h"
 #include "test_util.h"
 
 namespace mixpe::models {

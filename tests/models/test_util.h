@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "models/file_io.h"
+#include "models/io/file_io.h"
 
 namespace mixpe::models::testing {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/workload.h"
+#include "models/llm/workload.h"
 
 namespace mixpe::models {
 namespace {

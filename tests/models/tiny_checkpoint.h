@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "models/dtype.h"
-#include "models/safetensors.h"
+#include "models/io/dtype.h"
+#include "models/io/safetensors.h"
 #include "models/synthetic.h"
 
 namespace mixpe::models::testing {

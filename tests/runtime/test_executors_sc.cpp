@@ -7,7 +7,7 @@
 #include <string>
 #include <systemc>
 
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 #include "runtime/executor.h"
 #include "sim/config.h"
 

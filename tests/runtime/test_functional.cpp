@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/llm.h"
+#include "models/llm/llm.h"
 #include "models/synthetic.h"
 #include "quant/gemm_ref.h"
 #include "quant/metrics.h"

@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/gguf.h"
-#include "models/mixpe_format.h"
+#include "models/io/gguf.h"
+#include "models/io/mixpe_format.h"
 #include "tests/models/test_util.h"
 #include "tests/models/tiny_checkpoint.h"
 #include "tests/runtime/cli_runner.h"

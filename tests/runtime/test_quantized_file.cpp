@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "models/llm_loader.h"
-#include "models/model_file.h"
-#include "models/quantize_model.h"
+#include "models/llm/llm_loader.h"
+#include "models/io/model_file.h"
+#include "models/io/quantize_model.h"
 #include "quant/gemm_ref.h"
 #include "quant/metrics.h"
 #include "runtime/functional.h"

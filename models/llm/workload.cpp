@@ -1,5 +1,5 @@
 // Builds the per-op shapes of a transformer forward step.
-#include "models/workload.h"
+#include "models/llm/workload.h"
 
 #include <algorithm>
 #include <stdexcept>

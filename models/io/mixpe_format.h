@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/dtype.h"
-#include "models/file_io.h"
+#include "models/io/dtype.h"
+#include "models/io/file_io.h"
 #include "quant/packed.h"
 
 namespace mixpe::models {

@@ -1,18 +1,18 @@
 // Tensor-by-tensor mapping of model files onto LlmWeights.
-#include "models/llm_loader.h"
+#include "models/llm/llm_loader.h"
 
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "models/checkpoint.h"
-#include "models/gguf.h"
+#include "models/io/checkpoint.h"
+#include "models/io/gguf.h"
 #include "quant/packed.h"
 
 namespace mixpe::models {
 namespace {
 
-// Our layer names for the neutral linear names of models/checkpoint.h.
+// Our layer names for the neutral linear names of models/io/checkpoint.h.
 std::string layer_name(int layer, const std::string& neutral, bool gated) {
   const std::string p = fmt::format("layers.{}.", layer);
   if (neutral == "attn.q") return p + "q_proj";

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model_file.h"
+#include "models/io/model_file.h"
 #include "quant/weights.h"
 
 namespace mixpe::models {

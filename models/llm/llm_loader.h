@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 
-#include "models/llm.h"
-#include "models/model_config.h"
-#include "models/model_file.h"
+#include "models/llm/llm.h"
+#include "models/llm/model_config.h"
+#include "models/io/model_file.h"
 #include "quant/weights.h"
 
 namespace mixpe::models {

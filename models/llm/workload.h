@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 
 namespace mixpe::models {
 

@@ -1,5 +1,5 @@
 // POSIX memory maps, temp-file-and-rename writers and UTF-8 validation for model file I/O.
-#include "models/file_io.h"
+#include "models/io/file_io.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,5 +1,5 @@
 // Element type names, sizes and float conversions.
-#include "models/dtype.h"
+#include "models/io/dtype.h"
 
 #include <array>
 #include <cassert>

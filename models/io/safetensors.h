@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "models/dtype.h"
-#include "models/file_io.h"
+#include "models/io/dtype.h"
+#include "models/io/file_io.h"
 
 namespace mixpe::models {
 

@@ -1,5 +1,5 @@
 // ggml block quantizers and their exact correspondence with quant::QuantizedWeights.
-#include "models/ggml_quants.h"
+#include "models/io/ggml_quants.h"
 
 #include <algorithm>
 #include <cmath>

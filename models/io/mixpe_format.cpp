@@ -1,5 +1,5 @@
 // mixpe format reading (every segment checked against the file and each other) and writing.
-#include "models/mixpe_format.h"
+#include "models/io/mixpe_format.h"
 
 #include <algorithm>
 #include <climits>

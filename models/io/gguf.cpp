@@ -1,5 +1,5 @@
 // GGUF parsing with bounds checks on every read, tensor dequantization, and writing.
-#include "models/gguf.h"
+#include "models/io/gguf.h"
 
 #include <algorithm>
 #include <array>
@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "models/dtype.h"
-#include "models/ggml_quants.h"
+#include "models/io/dtype.h"
+#include "models/io/ggml_quants.h"
 
 namespace mixpe::models {
 namespace {

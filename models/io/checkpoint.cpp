@@ -1,5 +1,5 @@
 // Sharded safetensors checkpoints and Hugging Face tensor-name mapping.
-#include "models/checkpoint.h"
+#include "models/io/checkpoint.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,5 +1,5 @@
 // Parsing and validation of Hugging Face config.json files for the supported families.
-#include "models/model_config.h"
+#include "models/llm/model_config.h"
 
 #include <cstdlib>
 #include <filesystem>

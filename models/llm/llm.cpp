@@ -1,5 +1,5 @@
 // Synthetic weights and the FP32 forward pass of decoder-only transformers.
-#include "models/llm.h"
+#include "models/llm/llm.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Format detection and the common tensor view over safetensors, GGUF and mixpe files.
-#include "models/model_file.h"
+#include "models/io/model_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>

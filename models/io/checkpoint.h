@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/safetensors.h"
+#include "models/io/safetensors.h"
 
 namespace mixpe::models {
 

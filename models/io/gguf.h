@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "models/file_io.h"
+#include "models/io/file_io.h"
 #include "quant/weights.h"
 
 namespace mixpe::models {
@@ -118,7 +118,7 @@ class GgufFile {
 // types without a dequantizer here.
 std::vector<float> dequantize_gguf_tensor(const GgufTensor& t, const std::string& source);
 
-// A 2-D Q4_0, Q4_1 or Q8_0 tensor as MixPE group-quantized weights, exactly (models/ggml_quants.h).
+// A 2-D Q4_0, Q4_1 or Q8_0 tensor as MixPE group-quantized weights, exactly (models/io/ggml_quants.h).
 // Throws FormatError naming the tensor for other types or shapes.
 quant::QuantizedWeights gguf_to_quantized(const GgufTensor& t, const std::string& source);
 

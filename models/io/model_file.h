@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "models/checkpoint.h"
-#include "models/dtype.h"
-#include "models/gguf.h"
-#include "models/mixpe_format.h"
+#include "models/io/checkpoint.h"
+#include "models/io/dtype.h"
+#include "models/io/gguf.h"
+#include "models/io/mixpe_format.h"
 
 namespace mixpe::models {
 

@@ -1,5 +1,5 @@
 // safetensors parsing (every offset and size checked against the buffer) and writing.
-#include "models/safetensors.h"
+#include "models/io/safetensors.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,5 +1,5 @@
 // Model quantization driver: selection by name pattern, RTN per tensor, error metrics, output.
-#include "models/quantize_model.h"
+#include "models/io/quantize_model.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "models/ggml_quants.h"
+#include "models/io/ggml_quants.h"
 #include "quant/metrics.h"
 #include "quant/packed.h"
 

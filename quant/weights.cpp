@@ -17,6 +17,83 @@ Half half_round_up(double s) {
   return h;
 }
 
+
+// The plain round-to-nearest parameters; returns false (and the step) if the scale overflows FP16.
+bool plain_params(std::span<const double> x, const WeightQuantConfig& cfg, GroupQuantParams& p, double& step) {
+  const int qmax = cfg.code_max();
+  p = GroupQuantParams{};
+  if (cfg.symmetric) {
+    double extreme = 0.0;
+    for (double v : x)
+      if (std::fabs(v) > std::fabs(extreme)) extreme = v;
+    step = std::fabs(extreme) / (1 << (cfg.bits - 1));
+    if (step == 0.0) return true;
+    // Nearest FP16 (rounding up would cost ~0.002 dB on average); the extreme then lands within
+    // 2^-11 relative of code -2^(b-1), and clamping there costs at most |e| 2^-11 < |s| / 2.
+    Half s16 = Half::from_double(step);
+    if (s16.to_double() == 0.0) s16 = half_round_up(step);
+    if (!s16.is_finite()) return false;
+    // The extreme lands on the most negative code: a positive extreme needs a negative scale.
+    if (extreme > 0.0) s16 = Half::from_bits(static_cast<std::uint16_t>(s16.bits() | 0x8000u));
+    p.scale = s16;
+    return true;
+  }
+  double lo = 0.0, hi = 0.0;
+  for (double v : x) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  step = (hi - lo) / qmax;
+  if (step == 0.0) return true;
+  const Half s16 = half_round_up(step);
+  if (!s16.is_finite()) return false;
+  p.scale = s16;
+  p.zero = std::clamp(static_cast<int>(std::nearbyint(-lo / s16.to_double())), 0, qmax);
+  return true;
+}
+
+// Least squared error candidate among shrunken ranges (see choose_group_params); `best` holds the
+// plain parameters on entry and is replaced only by a strictly better candidate.
+void search_params(std::span<const double> x, const WeightQuantConfig& cfg, GroupQuantParams& best) {
+  if (best.scale.to_double() == 0.0) return;  // all zero: already exact
+  double best_err = group_squared_error(x, best, cfg);
+  const int qmax = cfg.code_max();
+  auto consider = [&](double scale, int zero) {
+    const Half s16 = Half::from_double(scale);
+    if (!s16.is_finite() || s16.to_double() == 0.0) return;
+    const GroupQuantParams p{s16, zero};
+    const double err = group_squared_error(x, p, cfg);
+    if (err < best_err) {
+      best_err = err;
+      best = p;
+    }
+  };
+  if (cfg.symmetric) {
+    double amax = 0.0;
+    for (double v : x) amax = std::max(amax, std::fabs(v));
+    const double base = amax / (1 << (cfg.bits - 1));
+    for (int r = 115; r >= 40; --r) {
+      consider(base * r / 100.0, 0);
+      consider(-base * r / 100.0, 0);
+    }
+    return;
+  }
+  double lo = 0.0, hi = 0.0;
+  for (double v : x) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  for (int a = 20; a >= 10; --a) {
+    for (int b = 20; b >= 10; --b) {
+      const double l = lo * a / 20.0, h = hi * b / 20.0;
+      const double step = (h - l) / qmax;
+      const Half s16 = Half::from_double(step);
+      if (!s16.is_finite() || s16.to_double() == 0.0) continue;
+      consider(step, std::clamp(static_cast<int>(std::nearbyint(-l / s16.to_double())), 0, qmax));
+    }
+  }
+}
+
 }  // namespace
 
 void WeightQuantConfig::validate(int k, const std::string& tensor_name) const {
@@ -33,6 +110,35 @@ void WeightQuantConfig::validate(int k, const std::string& tensor_name) const {
     throw std::invalid_argument(fmt::format("{}: group size = {} does not divide K = {} (K % g = {})", tensor_name,
                                             group_size, k, k % group_size));
   }
+}
+
+int quantize_value(double w, const GroupQuantParams& p, const WeightQuantConfig& cfg) {
+  const double s = p.scale.to_double();
+  if (s == 0.0) return p.zero;
+  const double c = std::nearbyint(w / s) + p.zero;
+  return static_cast<int>(std::clamp(c, static_cast<double>(cfg.code_min()), static_cast<double>(cfg.code_max())));
+}
+
+double group_squared_error(std::span<const double> group, const GroupQuantParams& p, const WeightQuantConfig& cfg) {
+  const double s = p.scale.to_double();
+  double sum = 0.0;
+  for (double v : group) {
+    const double e = s * (quantize_value(v, p, cfg) - p.zero) - v;
+    sum += e * e;
+  }
+  return sum;
+}
+
+GroupQuantParams choose_group_params(std::span<const double> group, const WeightQuantConfig& cfg,
+                                     const std::string& where) {
+  GroupQuantParams p;
+  double step = 0.0;
+  if (!plain_params(group, cfg, p, step)) {
+    throw std::invalid_argument(
+        fmt::format("{}: needs scale {:g}, beyond the FP16 range (max 65504)", where, step));
+  }
+  if (cfg.clip_search) search_params(group, cfg, p);
+  return p;
 }
 
 QuantizedWeights quantize_weights_rtn(std::span<const float> w, int n, int k, const WeightQuantConfig& cfg,
@@ -60,39 +166,24 @@ QuantizedWeights quantize_weights_rtn(std::span<const float> w, int n, int k, co
   q.codes.resize(static_cast<std::size_t>(n) * k);
   q.scales.resize(static_cast<std::size_t>(n) * groups);
   q.zeros.assign(static_cast<std::size_t>(n) * groups, 0);
-  const int qmin = cfg.code_min();
-  const int qmax = cfg.code_max();
+  std::vector<double> x(q.group_size);
 
   for (int row = 0; row < n; ++row) {
     for (int g = 0; g < groups; ++g) {
-      const float* x = w.data() + static_cast<std::size_t>(row) * k + static_cast<std::size_t>(g) * q.group_size;
-      double lo = 0.0, hi = 0.0;
-      for (int j = 0; j < q.group_size; ++j) {
-        lo = std::min(lo, static_cast<double>(x[j]));
-        hi = std::max(hi, static_cast<double>(x[j]));
-      }
-      const double step = cfg.symmetric ? std::max(-lo, hi) / ((1 << (cfg.bits - 1)) - 1) : (hi - lo) / qmax;
-      const std::size_t gi = static_cast<std::size_t>(row) * groups + g;
-      std::int16_t* codes = q.codes.data() + static_cast<std::size_t>(row) * k + static_cast<std::size_t>(g) * q.group_size;
-      if (step == 0.0) {  // all-zero group: exact zeros whatever the code
-        q.scales[gi] = Half::from_bits(0);
-        std::fill(codes, codes + q.group_size, std::int16_t{0});
-        continue;
-      }
-      const Half s16 = half_round_up(step);
-      if (!s16.is_finite()) {
+      const std::size_t first = static_cast<std::size_t>(row) * k + static_cast<std::size_t>(g) * q.group_size;
+      for (int j = 0; j < q.group_size; ++j) x[j] = w[first + j];
+      GroupQuantParams p;
+      double step = 0.0;
+      if (!plain_params(x, cfg, p, step)) {
         throw std::invalid_argument(fmt::format(
             "{}: shape [{}, {}] row {} group {} needs scale {:g}, beyond the FP16 range (max 65504)", tensor_name,
             n, k, row, g, step));
       }
-      const double s = s16.to_double();
-      const int z = cfg.symmetric ? 0 : std::clamp(static_cast<int>(std::nearbyint(-lo / s)), 0, qmax);
-      q.scales[gi] = s16;
-      q.zeros[gi] = static_cast<std::uint8_t>(z);
-      for (int j = 0; j < q.group_size; ++j) {
-        const int code = static_cast<int>(std::nearbyint(static_cast<double>(x[j]) / s)) + z;
-        codes[j] = static_cast<std::int16_t>(std::clamp(code, qmin, qmax));
-      }
+      if (cfg.clip_search) search_params(x, cfg, p);
+      const std::size_t gi = static_cast<std::size_t>(row) * groups + g;
+      q.scales[gi] = p.scale;
+      q.zeros[gi] = static_cast<std::uint8_t>(p.zero);
+      for (int j = 0; j < q.group_size; ++j) q.codes[first + j] = static_cast<std::int16_t>(quantize_value(x[j], p, cfg));
     }
   }
   return q;
@@ -114,7 +205,7 @@ std::vector<float> dequantize_weights_f32(const QuantizedWeights& q) {
 }
 
 void validate_quantized_weights(const QuantizedWeights& q, const std::string& tensor_name) {
-  WeightQuantConfig cfg{q.bits, q.group_size, q.symmetric};
+  WeightQuantConfig cfg{q.bits, q.group_size, q.symmetric, false};
   cfg.validate(q.k, tensor_name);
   const std::size_t groups = static_cast<std::size_t>(q.n) * q.groups();
   if (q.n <= 0 || q.codes.size() != static_cast<std::size_t>(q.n) * q.k || q.scales.size() != groups ||

@@ -56,12 +56,14 @@ CommandAction add_quantize_command(CLI::App& app) {
   cmd->add_option("--wbits", st->opts.weights.bits, "Weight bits: 2, 3, 4 or 8")->capture_default_str();
   cmd->add_option("--group", st->opts.weights.group_size, "Group size along K: 32, 64, 128, 256 or -1 (per-channel)")->capture_default_str();
   cmd->add_flag("--sym", st->opts.weights.symmetric, "Symmetric weights (signed codes, zero point 0)");
-  cmd->add_option("--format", st->format, "Output format: mixpe (any bits/group) or gguf (Q4_0 / Q8_0 only)")
+  cmd->add_flag("--clip-search", st->opts.weights.clip_search,
+                "Per group, search clipped ranges/scales for the least squared error (never worse than plain RTN)");
+  cmd->add_option("--format", st->format, "Output format: mixpe (any bits/group) or gguf (W4 g32 sym: Q4_0, W4 g32 asym: Q4_1, W8 g32 sym: Q8_0)")
       ->check(CLI::IsMember({"mixpe", "gguf"}))
       ->capture_default_str();
   cmd->add_option("--skip", st->opts.skip_regex, "Keep tensors whose name matches this regular expression unquantized");
   cmd->add_option("--include", st->opts.include_regex, "Also quantize 2-D tensors matching this regular expression (e.g. lm_head)");
-  cmd->add_flag("--gguf-names", st->opts.gguf_names, "Rename LLaMA/Mistral/OPT tensors to GGUF names (needs config.json)");
+  cmd->add_flag("--gguf-names", st->opts.gguf_names, "Rename LLaMA/Mistral/OPT tensors to GGUF names (needs config.json); LLaMA: llama.cpp's Q/K order and metadata");
   cmd->add_flag("--progress", st->progress, "Report progress on stderr (default: when stderr is a terminal)");
   return [st]() {
     st->opts.format = st->format == "gguf" ? models::OutputFormat::kGguf : models::OutputFormat::kMixpe;
@@ -78,6 +80,7 @@ CommandAction add_quantize_command(CLI::App& app) {
     const models::QuantizeReport report = models::quantize_model(st->opts);
     fmt::print("{} -> {} ({})\n", st->opts.input, st->opts.output, st->format);
     print_report(report, stdout);
+    for (const std::string& note : report.notes) fmt::print(stderr, "note: {}\n", note);
     return 0;
   };
 }

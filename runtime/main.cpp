@@ -37,6 +37,7 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   actions["gemm"] = mixpe::runtime::add_gemm_command(app);
   actions["inspect"] = mixpe::runtime::add_inspect_command(app);
   actions["quantize"] = mixpe::runtime::add_quantize_command(app);
+  actions["data"] = mixpe::runtime::add_data_command(app);
 
   CLI11_PARSE(app, argc, argv);
 

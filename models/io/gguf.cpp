@@ -433,6 +433,60 @@ quant::QuantizedWeights gguf_to_quantized(const GgufTensor& t, const std::string
   }
 }
 
+namespace {
+
+// Source row of each destination row.
+std::vector<std::int64_t> qk_row_order(std::int64_t rows, int n_head, bool to_gguf) {
+  if (n_head <= 0 || rows <= 0 || rows % (2 * static_cast<std::int64_t>(n_head)) != 0) {
+    throw std::invalid_argument(fmt::format("Q/K row permutation: {} rows do not split into {} heads of an even size", rows, n_head));
+  }
+  const std::int64_t d = rows / n_head, half = d / 2;
+  std::vector<std::int64_t> src(static_cast<std::size_t>(rows));
+  for (std::int64_t h = 0; h < n_head; ++h) {
+    for (std::int64_t i = 0; i < half; ++i) {
+      for (std::int64_t j = 0; j < 2; ++j) {
+        const std::int64_t hf = h * d + j * half + i, gg = h * d + 2 * i + j;
+        src[static_cast<std::size_t>(to_gguf ? gg : hf)] = to_gguf ? hf : gg;
+      }
+    }
+  }
+  return src;
+}
+
+template <typename T>
+std::vector<T> permute_rows(std::span<const T> data, std::int64_t rows, int n_head, bool to_gguf) {
+  const std::vector<std::int64_t> src = qk_row_order(rows, n_head, to_gguf);
+  if (data.size() % static_cast<std::size_t>(rows) != 0) {
+    throw std::invalid_argument(fmt::format("Q/K row permutation: {} elements are not {} whole rows", data.size(), rows));
+  }
+  const std::size_t width = data.size() / static_cast<std::size_t>(rows);
+  std::vector<T> out(data.size());
+  for (std::size_t r = 0; r < src.size(); ++r) {
+    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(src[r]) * width), width,
+                out.begin() + static_cast<std::ptrdiff_t>(r * width));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> permute_llama_qk_rows(std::span<const std::uint8_t> data, std::int64_t rows, int n_head, bool to_gguf) {
+  return permute_rows(data, rows, n_head, to_gguf);
+}
+
+std::vector<float> permute_llama_qk_rows(std::span<const float> data, std::int64_t rows, int n_head, bool to_gguf) {
+  return permute_rows(data, rows, n_head, to_gguf);
+}
+
+quant::QuantizedWeights permute_llama_qk_rows(const quant::QuantizedWeights& q, int n_head, bool to_gguf) {
+  quant::QuantizedWeights out = q;
+  out.codes = permute_rows<std::int16_t>(q.codes, q.n, n_head, to_gguf);
+  out.scales = permute_rows<quant::Half>(q.scales, q.n, n_head, to_gguf);
+  out.zeros = permute_rows<std::uint8_t>(q.zeros, q.n, n_head, to_gguf);
+  if (q.has_mins()) out.mins = permute_rows<quant::Half>(q.mins, q.n, n_head, to_gguf);
+  return out;
+}
+
 void write_gguf(const std::string& path, const GgufMetadata& metadata, std::span<const GgufTensorToWrite> tensors) {
   std::uint32_t alignment = kGgufDefaultAlignment;
   std::set<std::string, std::less<>> keys;

@@ -122,6 +122,17 @@ std::vector<float> dequantize_gguf_tensor(const GgufTensor& t, const std::string
 // Throws FormatError naming the tensor for other types or shapes.
 quant::QuantizedWeights gguf_to_quantized(const GgufTensor& t, const std::string& source);
 
+// llama.cpp's HF -> GGUF converter reorders the rows of LLaMA's Q and K projections (weights and
+// biases) within each head: HF's rotate-half layout (row h*D + j*D/2 + i, j in {0, 1}) becomes
+// interleaved pairs (row h*D + 2*i + j), D = rows / n_head. `n_head` is the head count for Q and
+// the KV head count for K. Rows are `rows` equal runs of bytes, so this applies to any element or
+// block type. `to_gguf` false undoes it. Throws std::invalid_argument unless rows is a positive
+// multiple of 2 * n_head and the data is a whole number of rows.
+std::vector<std::uint8_t> permute_llama_qk_rows(std::span<const std::uint8_t> data, std::int64_t rows, int n_head, bool to_gguf);
+std::vector<float> permute_llama_qk_rows(std::span<const float> data, std::int64_t rows, int n_head, bool to_gguf);
+// The same row reordering on group-quantized weights (codes, scales, zero points, minimums).
+quant::QuantizedWeights permute_llama_qk_rows(const quant::QuantizedWeights& q, int n_head, bool to_gguf);
+
 struct GgufTensorToWrite {
   std::string name;
   GgmlType type = GgmlType::kF32;

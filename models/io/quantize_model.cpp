@@ -13,6 +13,8 @@
 #include <fmt/ranges.h>
 
 #include "models/io/ggml_quants.h"
+#include "models/llm/model_config.h"
+#include "models/llm/tokenizer.h"
 #include "quant/metrics.h"
 #include "quant/packed.h"
 
@@ -73,7 +75,46 @@ struct OutTensor {
   std::unique_ptr<quant::PackedWeights> packed;
 };
 
+// llama.cpp's LLAMA_FTYPE_MOSTLY_* ids.
+std::uint32_t gguf_file_type(GgmlType t) {
+  switch (t) {
+    case GgmlType::kQ4_0: return 2;
+    case GgmlType::kQ4_1: return 3;
+    default: return 7;  // Q8_0
+  }
+}
+
+// The HF checkpoint's directory (for tokenizer.json), or empty.
+std::filesystem::path checkpoint_dir(const Model& model) {
+  if (model.safetensors() == nullptr) return {};
+  const std::filesystem::path p(model.safetensors()->path());
+  return std::filesystem::is_directory(p) ? p : p.parent_path();
+}
+
+// llama.cpp's LLaMA hyperparameter keys.
+GgufMetadata llama_metadata(const ModelConfig& c) {
+  auto u32 = [](int v) { return GgufValue(static_cast<std::uint32_t>(v)); };
+  return {{"general.architecture", GgufValue("llama")},
+          {"llama.vocab_size", u32(c.vocab)},
+          {"llama.context_length", u32(c.max_positions)},
+          {"llama.embedding_length", u32(c.hidden)},
+          {"llama.block_count", u32(c.layers)},
+          {"llama.feed_forward_length", u32(c.intermediate)},
+          {"llama.attention.head_count", u32(c.heads)},
+          {"llama.attention.head_count_kv", u32(c.kv_heads)},
+          {"llama.attention.layer_norm_rms_epsilon", GgufValue(static_cast<float>(c.norm_eps))},
+          {"llama.rope.freq_base", GgufValue(static_cast<float>(c.rope_theta))},
+          {"llama.rope.dimension_count", u32(c.head_dim)}};
+}
+
 }  // namespace
+
+std::optional<GgmlType> gguf_weight_type(const quant::WeightQuantConfig& w) {
+  if (w.group_size != 32) return std::nullopt;
+  if (w.bits == 4) return w.symmetric ? GgmlType::kQ4_0 : GgmlType::kQ4_1;
+  if (w.bits == 8 && w.symmetric) return GgmlType::kQ8_0;
+  return std::nullopt;
+}
 
 void QuantizeOptions::validate() const {
   if (weights.bits != 2 && weights.bits != 3 && weights.bits != 4 && weights.bits != 8) {
@@ -82,15 +123,11 @@ void QuantizeOptions::validate() const {
   if (weights.group_size != -1 && weights.group_size <= 0) {
     throw std::invalid_argument(fmt::format("--group = {} must be positive or -1 (per-channel)", weights.group_size));
   }
-  if (format == OutputFormat::kGguf) {
-    const bool q4 = weights.bits == 4 && weights.group_size == 32 && weights.symmetric;
-    const bool q8 = weights.bits == 8 && weights.group_size == 32 && weights.symmetric;
-    if (!q4 && !q8) {
-      throw std::invalid_argument(fmt::format(
-          "--format gguf stores only what GGUF represents exactly: --wbits 4 --group 32 --sym (Q4_0) or --wbits 8 --group 32 "
-          "--sym (Q8_0); got --wbits {} --group {}{} (use --format mixpe)",
-          weights.bits, weights.group_size, weights.symmetric ? " --sym" : ""));
-    }
+  if (format == OutputFormat::kGguf && !gguf_weight_type(weights)) {
+    throw std::invalid_argument(fmt::format(
+        "--format gguf stores only what GGUF represents exactly: --wbits 4 --group 32 --sym (Q4_0), --wbits 4 --group 32 "
+        "(Q4_1) or --wbits 8 --group 32 --sym (Q8_0); got --wbits {} --group {}{} (use --format mixpe)",
+        weights.bits, weights.group_size, weights.symmetric ? " --sym" : ""));
   }
   if (input.empty()) throw std::invalid_argument("input path is empty");
   if (output.empty()) throw std::invalid_argument("-o/--output is required");
@@ -114,6 +151,17 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
     family = detect_naming(*model.safetensors()->config());
     if (!family) throw std::invalid_argument(fmt::format("{}: config.json model_type is not LLaMA, Mistral or OPT", opts.input));
   }
+  // LLaMA under GGUF names takes llama.cpp's Q/K row order, so it needs the head counts.
+  std::optional<ModelConfig> llama;
+  if (family == TensorNaming::kLlama) {
+    try {
+      llama = parse_hf_config(*model.safetensors()->config(), "config.json");
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(fmt::format("{}: --gguf-names permutes LLaMA's Q/K rows per head and needs a complete config.json: {}",
+                                              opts.input, e.what()));
+    }
+  }
+  static const std::regex kQk(R"(^blk\.\d+\.attn_(q|k)\.(weight|bias)$)");
 
   QuantizeReport report;
   std::vector<OutTensor> out;
@@ -129,6 +177,15 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
       const std::optional<MappedName> mapped = map_hf_name(*family, t.name);
       if (mapped) o.name = mapped->gguf;
     }
+    // Heads of a Q/K tensor to permute into llama.cpp's layout; 0 for every other tensor.
+    int qk_heads = 0;
+    std::smatch qk;
+    if (llama && std::regex_match(o.name, qk, kQk)) qk_heads = qk[1] == "q" ? llama->heads : llama->kv_heads;
+    const std::int64_t rows = t.shape.empty() ? 1 : t.shape[0];
+    auto permuted = [&](std::span<const std::uint8_t> bytes) {
+      o.owned = permute_llama_qk_rows(bytes, rows, qk_heads, true);
+      return std::span<const std::uint8_t>(o.owned);
+    };
     if (!out_names.insert(o.name).second) throw std::invalid_argument(fmt::format("{}: two tensors map to the name '{}'", opts.input, o.name));
     o.shape = t.shape;
     TensorReport row{o.name, t.shape, t.type, t.type};
@@ -145,13 +202,22 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
         throw std::invalid_argument(fmt::format("{}: tensor '{}' shape [{}, {}]: K = {} is not a multiple of --group {} (exclude it with --skip)",
                                                 opts.input, t.name, n, k, k, opts.weights.group_size));
       }
-      const std::vector<float> w = model.values(t);
-      quant::QuantizedWeights q = quant::quantize_weights_rtn(w, static_cast<int>(n), static_cast<int>(k), opts.weights, t.name);
+      std::vector<float> w = model.values(t);
+      if (qk_heads > 0) w = permute_llama_qk_rows(std::span<const float>(w), n, qk_heads, true);
+      // Q4_1 has float minimums, not zero points: ggml's own quantizer makes its codes.
+      const bool q4_1 = to_gguf && gguf_weight_type(opts.weights) == GgmlType::kQ4_1;
+      std::vector<BlockQ4_1> b41;
+      if (q4_1) b41 = quantize_q4_1(w);
+      quant::QuantizedWeights q = q4_1 ? q4_1_to_quantized(b41, static_cast<int>(n), static_cast<int>(k))
+                                       : quant::quantize_weights_rtn(w, static_cast<int>(n), static_cast<int>(k), opts.weights, t.name);
       const std::vector<double> ref(w.begin(), w.end());
       const quant::ErrorMetrics err = quant::compare(ref, quant::dequantize_weights_f64(q));
       o.dtype = t.plain_dtype.value_or(Dtype::kF32);
       if (to_gguf) {
-        if (q.bits == 4) {
+        if (q4_1) {
+          o.owned.assign(bytes_of<BlockQ4_1>(b41).begin(), bytes_of<BlockQ4_1>(b41).end());
+          o.ggml = GgmlType::kQ4_1;
+        } else if (q.bits == 4) {
           const std::vector<BlockQ4_0> b = quantized_to_q4_0(q, t.name);
           o.owned.assign(bytes_of<BlockQ4_0>(b).begin(), bytes_of<BlockQ4_0>(b).end());
           o.ggml = GgmlType::kQ4_0;
@@ -179,13 +245,14 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
       if (t.gguf != nullptr) {
         o.ggml = t.gguf->type;
         o.data = t.gguf->data;
-      } else if (t.plain_dtype && ggml_type_of(*t.plain_dtype)) {
+      } else if (t.plain_dtype && ggml_type_of(*t.plain_dtype) && !(llama && t.shape.size() <= 1 && *t.plain_dtype != Dtype::kF32)) {
         o.ggml = ggml_type_of(*t.plain_dtype);
-        o.data = t.plain_data;
+        o.data = qk_heads > 0 ? permuted(t.plain_data) : t.plain_data;
       } else if (t.dequantizable) {
+        // Also 1-D tensors (norms, biases) of a llama.cpp LLaMA, which its converter stores as F32.
         const std::vector<float> v = model.values(t);
         o.owned = from_float32(Dtype::kF32, v);
-        o.data = o.owned;
+        o.data = qk_heads > 0 ? permuted(std::vector<std::uint8_t>(o.owned)) : o.owned;
         o.ggml = GgmlType::kF32;
       } else {
         throw std::invalid_argument(fmt::format("{}: tensor '{}' of type {} has no GGUF equivalent", opts.input, t.name, t.type));
@@ -195,7 +262,7 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
     } else {
       if (t.plain_dtype) {
         o.dtype = *t.plain_dtype;
-        o.data = t.plain_data;
+        o.data = qk_heads > 0 ? permuted(t.plain_data) : t.plain_data;
       } else if (t.mixpe != nullptr && t.mixpe->kind == MixpeTensorKind::kQuantized) {
         o.dtype = t.mixpe->dtype;
         o.packed = std::make_unique<quant::PackedWeights>(t.mixpe->packed());
@@ -206,7 +273,7 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
         o.dtype = Dtype::kF32;
       } else if (t.dequantizable) {
         o.owned = from_float32(Dtype::kF32, model.values(t));
-        o.data = o.owned;
+        o.data = qk_heads > 0 ? permuted(std::vector<std::uint8_t>(o.owned)) : o.owned;
         o.dtype = Dtype::kF32;
       } else {
         throw std::invalid_argument(fmt::format("{}: tensor '{}' of type {} cannot be stored in a mixpe file", opts.input, t.name, t.type));
@@ -233,9 +300,30 @@ QuantizeReport quantize_model(const QuantizeOptions& opts) {
     } else {
       for (const auto& [k, v] : model.metadata()) meta.emplace_back(k, GgufValue(v));
     }
-    // llama.cpp's file-type ids: MOSTLY_Q4_0 = 2, MOSTLY_Q8_0 = 7.
-    meta.emplace_back("general.file_type", GgufValue(std::uint32_t{opts.weights.bits == 4 ? 2u : 7u}));
-    meta.emplace_back("mixpe.quantization", GgufValue(method));
+    auto put = [&](const std::string& key, GgufValue v) {
+      for (auto& kv : meta) {
+        if (kv.first == key) {
+          kv.second = std::move(v);
+          return;
+        }
+      }
+      meta.emplace_back(key, std::move(v));
+    };
+    put("general.file_type", GgufValue(gguf_file_type(*gguf_weight_type(opts.weights))));
+    put("mixpe.quantization", GgufValue(method));
+    if (llama) {
+      for (auto& [k, v] : llama_metadata(*llama)) put(k, std::move(v));
+    }
+    // llama.cpp's tokenizer keys from tokenizer.json next to a Hugging Face checkpoint.
+    const std::filesystem::path tok = checkpoint_dir(model) / "tokenizer.json";
+    if (model.safetensors() != nullptr && std::filesystem::exists(tok)) {
+      try {
+        const Tokenizer tokenizer = Tokenizer::load(tok.string());
+        for (auto& [k, v] : tokenizer.gguf_metadata(llama ? llama->vocab : 0)) put(k, std::move(v));
+      } catch (const std::runtime_error& e) {
+        report.notes.push_back(fmt::format("tokenizer metadata not written: {}", e.what()));
+      }
+    }
     std::vector<GgufTensorToWrite> tensors;
     for (const OutTensor& o : out) tensors.push_back({o.name, *o.ggml, o.shape, o.data});
     write_gguf(opts.output, meta, tensors);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,10 @@ struct QuantizeOptions {
   OutputFormat format = OutputFormat::kMixpe;
   std::string skip_regex;     // matching tensors are kept as they are
   std::string include_regex;  // matching 2-D tensors are quantized even if not linear (e.g. "lm_head")
-  bool gguf_names = false;    // rename Hugging Face tensors to GGUF names (needs config.json)
+  // Rename Hugging Face tensors to GGUF names (needs config.json). For LLaMA/Mistral this also
+  // permutes the Q/K rows into llama.cpp's rotary layout and, for GGUF output, writes llama.cpp's
+  // architecture metadata (general.architecture = "llama", llama.*).
+  bool gguf_names = false;
   // Called before each tensor: (index, count, name).
   std::function<void(std::size_t, std::size_t, const std::string&)> progress;
 
@@ -56,7 +60,12 @@ struct QuantizeReport {
   std::uint64_t file_bytes = 0;  // size of the output file
   int quantized_count = 0;
   double mean_sqnr_db = 0.0;     // over quantized tensors
+  std::vector<std::string> notes;  // things left out of the output, e.g. an unsupported tokenizer.json
 };
+
+// The GGUF block type that holds `w` exactly: Q4_0 (4-bit g32 symmetric), Q4_1 (4-bit g32
+// asymmetric, ggml's float-minimum quantizer), Q8_0 (8-bit g32 symmetric); nullopt otherwise.
+std::optional<GgmlType> gguf_weight_type(const quant::WeightQuantConfig& w);
 
 // Throws FormatError for unreadable input, std::invalid_argument for options or tensors that
 // cannot be quantized as asked (naming the tensor); the output file exists only on success.

@@ -51,8 +51,30 @@ using LinearBackend = std::function<std::vector<float>(const Linear& layer, cons
 // The float32 reference backend (Eigen GEMM).
 std::vector<float> linear_float(const Linear& layer, const std::vector<float>& x, int m);
 
-// Prefill forward of one sequence: logits [tokens][vocab]. Norms, rotary, softmax and the
-// attention products run in FP32 (Eigen); every linear layer goes through `backend`.
-std::vector<float> llm_forward(const LlmWeights& weights, const std::vector<int>& tokens, const LinearBackend& backend);
+// Y[m][n] = X[m][k] W[n][k]^T where W is itself an activation (the KV cache): the attention score
+// (X = one head's queries, W = its cached keys) and value (X = probabilities, W = cached values
+// transposed) products. `name` is "layers.L.attn_score" or "layers.L.attn_value".
+using ActivationGemm = std::function<std::vector<float>(const std::string& name, const std::vector<float>& x, int m,
+                                                        const std::vector<float>& w, int n, int k)>;
+
+// The key/value cache of one sequence: per layer [positions][kv_heads * head_dim] FP32 rows.
+struct KvCache {
+  int length = 0;
+  std::vector<std::vector<float>> k, v;
+};
+
+// Runs `tokens` at positions cache.length, cache.length + 1, ... appending their keys and values
+// to `cache`: a prefill when the cache is empty, a decode step for one token. Returns the logits of
+// every new token ([tokens][vocab]) or, with `last_logits_only`, of the last one. Norms, rotary and
+// softmax run in FP32; every linear layer goes through `linear`; the attention products through
+// `attention` (FP32 when empty). Throws std::invalid_argument on tokens outside the vocabulary or
+// a context beyond max_position_embeddings.
+std::vector<float> llm_forward_step(const LlmWeights& weights, KvCache& cache, const std::vector<int>& tokens,
+                                    const LinearBackend& linear, const ActivationGemm& attention = nullptr,
+                                    bool last_logits_only = false);
+
+// Prefill of one sequence from an empty cache: logits [tokens][vocab].
+std::vector<float> llm_forward(const LlmWeights& weights, const std::vector<int>& tokens, const LinearBackend& backend,
+                               const ActivationGemm& attention = nullptr);
 
 }  // namespace mixpe::models

@@ -21,8 +21,14 @@ struct LoadedLlm {
 
 // Maps the file's tensors (Hugging Face or GGUF names) onto `config`'s layers. Throws
 // std::runtime_error naming the file and tensor for a missing tensor or a shape that does not
-// match the config. GGUF files converted by llama.cpp permute LLaMA's Q/K rows for its rotary
-// layout; this loader does not undo that.
+// match the config. Q/K tensors of a rotary (LLaMA/Mistral) model found under GGUF names
+// (blk.N.attn_q / attn_k, in any file format) are in llama.cpp's row order (see
+// permute_llama_qk_rows); the loader undoes it, for float and quantized tensors alike.
 LoadedLlm load_llm(const Model& file, const ModelConfig& config);
+
+// A LLaMA config from llama.cpp's GGUF keys (general.architecture = "llama", llama.*); the
+// vocabulary from llama.vocab_size, tokenizer.ggml.tokens or token_embd.weight. Throws
+// FormatError naming the file and key for a missing or invalid key.
+ModelConfig llm_config_from_gguf(const GgufFile& f);
 
 }  // namespace mixpe::models

@@ -1,6 +1,7 @@
 // Parsing and validation of Hugging Face config.json files for the supported families.
 #include "models/llm/model_config.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,14 @@ int get_int(const nlohmann::json& j, const std::string& key, const std::string& 
 int get_int_or(const nlohmann::json& j, const std::string& key, int fallback, const std::string& source) {
   if (!j.contains(key) || j.at(key).is_null()) return fallback;
   return get_int(j, key, source);
+}
+
+double get_positive_double(const nlohmann::json& j, const std::string& key, const std::string& source) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number() || !(v.get<double>() > 0.0) || !std::isfinite(v.get<double>())) {
+    throw std::runtime_error(fmt::format("{}: key \"{}\" = {} must be a positive number", source, key, v.dump()));
+  }
+  return v.get<double>();
 }
 
 ActivationKind parse_activation(const nlohmann::json& j, const std::string& key, const std::string& source) {
@@ -115,6 +124,10 @@ ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& source) 
     throw std::runtime_error(fmt::format("{}: num_attention_heads = {} is not a multiple of num_key_value_heads = {}", source, c.heads, c.kv_heads));
   }
   c.head_dim = c.hidden / c.heads;
+  for (const char* key : {"rms_norm_eps", "layer_norm_epsilon", "layer_norm_eps"}) {
+    if (j.contains(key) && !j.at(key).is_null()) c.norm_eps = get_positive_double(j, key, source);
+  }
+  if (j.contains("rope_theta") && !j.at("rope_theta").is_null()) c.rope_theta = get_positive_double(j, "rope_theta", source);
   return c;
 }
 

@@ -29,6 +29,8 @@ struct ModelConfig {
   bool linear_bias = false;
   NormKind norm = NormKind::kRmsNorm;
   ActivationKind activation = ActivationKind::kSilu;
+  double norm_eps = 1e-5;       // rms_norm_eps / layer_norm_epsilon
+  double rope_theta = 10000.0;  // rotary base frequency
   // Vision transformers.
   int image_size = 0;
   int patch_size = 0;

@@ -176,7 +176,7 @@ TEST(QuantizeModel, FailuresLeaveNoOutput) {
     EXPECT_EQ(dir.entry_count(), 1u) << "output or temporary file left behind";
   };
   expect_invalid(options(dir, 4, 128, false), "tensor 'model.layers.0.self_attn.q_proj.weight' shape [64, 64]: K = 64 is not a multiple of --group 128");
-  expect_invalid(options(dir, 4, 32, false, OutputFormat::kGguf), "--format gguf");
+  expect_invalid(options(dir, 8, 32, false, OutputFormat::kGguf), "--format gguf");
   expect_invalid(options(dir, 4, 64, true, OutputFormat::kGguf), "--format gguf");
   expect_invalid(options(dir, 5, 32, false), "--wbits = 5");
   QuantizeOptions bad_re = options(dir, 4, 32, false);

@@ -53,7 +53,8 @@ inline void write_tiny_llama(const std::string& path, const std::vector<TinyTens
 
 inline void write_llama_config(const std::string& dir) {
   std::ofstream(dir + "/config.json") << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64,
-  "intermediate_size": 128, "num_hidden_layers": 2, "vocab_size": 96})";
+  "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 96,
+  "max_position_embeddings": 64, "hidden_act": "silu"})";
 }
 
 }  // namespace mixpe::models::testing

@@ -1,6 +1,7 @@
 // `mixpe quantize`: quantize a model's linear weights and print the per-tensor error table.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -8,7 +9,9 @@
 #include <fmt/ranges.h>
 
 #include "models/io/quantize_model.h"
+#include "models/llm/calibrate.h"
 #include "runtime/commands.h"
+#include "runtime/model_source.h"
 
 namespace mixpe::runtime {
 namespace {
@@ -48,6 +51,9 @@ CommandAction add_quantize_command(CLI::App& app) {
     models::QuantizeOptions opts;
     std::string format = "mixpe";
     bool progress = false;
+    // Calibrated methods (model level): GPTQ/AWQ on a Hugging Face LLaMA directory.
+    std::string method = "rtn";
+    NumericsOptions calib;
   };
   auto st = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand("quantize", "Quantize a model's linear weights (RTN) into a mixpe or GGUF file");
@@ -65,7 +71,34 @@ CommandAction add_quantize_command(CLI::App& app) {
   cmd->add_option("--include", st->opts.include_regex, "Also quantize 2-D tensors matching this regular expression (e.g. lm_head)");
   cmd->add_flag("--gguf-names", st->opts.gguf_names, "Rename LLaMA/Mistral/OPT tensors to GGUF names (needs config.json); LLaMA: llama.cpp's Q/K order and metadata");
   cmd->add_flag("--progress", st->progress, "Report progress on stderr (default: when stderr is a terminal)");
+  cmd->add_option("--method", st->method,
+                  "rtn (tensor by tensor, any file) or gptq / awq (calibrated, a LLaMA model directory; -o names an output directory)")
+      ->check(CLI::IsMember({"rtn", "gptq", "awq"}))
+      ->capture_default_str();
+  cmd->add_option("--calib", st->calib.calib, "gptq/awq: calibration text (default: calib.txt beside the model)");
+  cmd->add_option("--nsamples", st->calib.nsamples, "gptq/awq: calibration windows")->capture_default_str();
+  cmd->add_option("--seqlen", st->calib.seqlen, "gptq/awq: calibration window length in tokens (default: min(256, context))");
   return [st]() {
+    if (st->method != "rtn") {
+      if (st->format != "mixpe") throw std::invalid_argument(fmt::format("--method {} writes the mixpe format (--format mixpe)", st->method));
+      LlmSource src = load_llm_source(st->opts.input);
+      st->calib.method = st->method;
+      const std::vector<std::vector<int>> seqs = calibration_sequences(src, st->calib);
+      const auto t0 = std::chrono::steady_clock::now();
+      const models::QuantizedLlm q = models::quantize_llm(src.llm.weights, models::parse_quant_method(st->method), st->opts.weights, seqs, {},
+                                                          [](const std::string& stage, int done, int total) {
+                                                            fmt::print(stderr, "\r  {} {}/{}   ", stage, done, total);
+                                                          });
+      fmt::print(stderr, "\n");
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      write_quantized_llm(src, src.llm.weights, q.layers, st->opts.output, st->method);
+      fmt::print("{} -> {}/model.mixpe ({} of {} linear layers quantized with {} W{} {} {}, {} calibration windows, {:.1f} s)\n",
+                 src.path, st->opts.output, q.layers.size(), src.llm.weights.linears().size(), st->method, st->opts.weights.bits,
+                 st->opts.weights.group_size == -1 ? std::string("per-channel") : fmt::format("g{}", st->opts.weights.group_size),
+                 st->opts.weights.symmetric ? "sym" : "asym", seqs.size(), secs);
+      if (!q.awq_unscaled.empty()) fmt::print("  AWQ left unscaled (no foldable op before them): {}\n", fmt::join(q.awq_unscaled, ", "));
+      return 0;
+    }
     st->opts.format = st->format == "gguf" ? models::OutputFormat::kGguf : models::OutputFormat::kMixpe;
     const bool tty = ::isatty(::fileno(stderr)) != 0;
     if (st->progress || tty) {

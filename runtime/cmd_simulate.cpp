@@ -19,6 +19,8 @@
 #include "models/llm/model_config.h"
 #include "runtime/commands.h"
 #include "runtime/executor.h"
+#include "runtime/model_source.h"
+#include "runtime/operator_exec.h"
 #include "runtime/report.h"
 #include "sim/config.h"
 
@@ -31,15 +33,21 @@ struct WorkloadOptions {
   int batch = 1;
   int seq = 64;
   std::string executor = "cycle";
+  int dft_bits = OperatorExecutor::kDftBits;
 };
 
 void add_workload_options(CLI::App* cmd, WorkloadOptions& w) {
-  cmd->add_option("--model", w.model, "Model preset (opt-6.7b, llama-2-7b, llama-2-13b, mistral-7b, vit-b16, vit-h14, tiny) or config.json path")
+  cmd->add_option("--model", w.model,
+                  "LLM preset (opt-6.7b, llama-2-7b, llama-2-13b, mistral-7b, vit-b16, vit-h14, tiny), neural operator "
+                  "(fno-darcy, mgno-darcy, fno1d-burgers, ifno1d-burgers, deeponet-burgers, fno3d-les, ifno3d-les, fno2d-ns), "
+                  "model directory or config.json path")
       ->capture_default_str();
   cmd->add_option("--phase", w.phase, "prefill or decode")->capture_default_str();
   cmd->add_option("--batch", w.batch, "Sequences (or images) per step")->capture_default_str();
   cmd->add_option("--seq", w.seq, "Prefill: tokens per sequence; decode: context length incl. the new token")->capture_default_str();
   cmd->add_option("--executor", w.executor, "analytic (closed form) or cycle (SystemC)")->capture_default_str();
+  cmd->add_option("--dft-bits", w.dft_bits, "Neural operators: code width of the constant DFT matrices (0: the design's)")
+      ->capture_default_str();
 }
 
 models::WorkloadSpec spec_of(const WorkloadOptions& w) {
@@ -54,6 +62,16 @@ models::WorkloadSpec spec_of(const WorkloadOptions& w) {
   s.batch = w.batch;
   s.seq = w.seq;
   return s;
+}
+
+// The step to simulate: a transformer's prefill/decode step or a neural operator's forward.
+Workload make_workload(const WorkloadOptions& w) {
+  if (is_operator_model(w.model)) {
+    if (w.phase != "prefill") throw std::invalid_argument(fmt::format("--phase = {}: a neural operator has one forward (no phases)", w.phase));
+    const std::unique_ptr<models::NeuralOperator> op = models::load_operator(resolve_model_path(w.model));
+    return operator_workload(*op, w.batch, w.dft_bits);
+  }
+  return llm_workload(models::load_model_config(w.model), spec_of(w));
 }
 
 // One status line on stderr, redrawn in place on a terminal; only stage ends otherwise.
@@ -85,12 +103,11 @@ CommandAction add_simulate_command(CLI::App& app) {
   cmd->add_flag("-q,--quiet", st->quiet, "No terminal summary");
   return [st]() {
     const sim::AcceleratorConfig cfg = sim::load_config(st->hw, st->overrides);
-    const models::ModelConfig model = models::load_model_config(st->w.model);
-    const models::WorkloadSpec spec = spec_of(st->w);
+    const Workload workload = make_workload(st->w);
     const ExecutorKind executor = parse_executor(st->w.executor);
     const auto t0 = std::chrono::steady_clock::now();
-    if (!st->quiet) fmt::print(stderr, "mixpe: {} {} on {} with the {} executor\n", model.name, st->w.phase, cfg.name, st->w.executor);
-    const SimulationReport rep = simulate(model, spec, cfg, executor, st->quiet ? Progress{} : Progress{progress_line});
+    if (!st->quiet) fmt::print(stderr, "mixpe: {} {} on {} with the {} executor\n", workload.model, workload.description, cfg.name, st->w.executor);
+    const SimulationReport rep = simulate(workload, cfg, executor, st->quiet ? Progress{} : Progress{progress_line});
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!st->quiet && st->json_path != "-") {
       print_summary(rep, stdout);
@@ -123,8 +140,7 @@ CommandAction add_compare_command(CLI::App& app) {
   add_workload_options(cmd, st->w);
   cmd->add_option("--json", st->json_path, "Write every design's report and the normalized table as JSON to this file");
   return [st]() {
-    const models::ModelConfig model = models::load_model_config(st->w.model);
-    const models::WorkloadSpec spec = spec_of(st->w);
+    const Workload workload = make_workload(st->w);
     const ExecutorKind executor = parse_executor(st->w.executor);
     std::vector<nlohmann::json> reports;
     std::size_t base = 0;
@@ -138,7 +154,7 @@ CommandAction add_compare_command(CLI::App& app) {
         have_base = true;
       }
       if (executor == ExecutorKind::kAnalytic) {
-        reports.push_back(report_json(simulate(model, spec, cfg, executor)));
+        reports.push_back(report_json(simulate(workload, cfg, executor)));
         continue;
       }
       // SystemC elaborates once per process: each design runs in a child `mixpe simulate`.
@@ -146,7 +162,7 @@ CommandAction add_compare_command(CLI::App& app) {
       const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
       std::vector<std::string> args = {self, "simulate", "-q", "--hw", hw, "--model", st->w.model, "--phase", st->w.phase,
                                        "--batch", std::to_string(st->w.batch), "--seq", std::to_string(st->w.seq),
-                                       "--executor", "cycle", "--json", tmp.string()};
+                                       "--executor", "cycle", "--dft-bits", std::to_string(st->w.dft_bits), "--json", tmp.string()};
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -176,8 +192,8 @@ CommandAction add_compare_command(CLI::App& app) {
       }
       return std::pair{cycles / (r["clock_mhz"].get<double>() * 1e6), pj * 1e-12};
     };
-    fmt::print("{} {} batch {} seq {} ({} executor); time and energy normalized to {} (lower is better)\n", st->w.model, st->w.phase,
-               st->w.batch, st->w.seq, st->w.executor, st->designs[base]);
+    fmt::print("{} {} ({} executor); time and energy normalized to {} (lower is better)\n", workload.model, workload.description,
+               st->w.executor, st->designs[base]);
     fmt::print("  columns: t/e = normalized time/energy of all ops, of the GEMMs (linear + attention), of the linear layers\n");
     fmt::print("{:<20} {:>11} {:>10} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6}\n", "design", "latency ms", "energy mJ", "t all",
                "e all", "t gemm", "e gemm", "t lin", "e lin", "util%");

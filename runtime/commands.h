@@ -14,10 +14,12 @@ using CommandAction = std::function<int()>;
 // Each registers options bound to state it owns (captured in the returned action).
 CommandAction add_compare_command(CLI::App& app);
 CommandAction add_data_command(CLI::App& app);
+CommandAction add_eval_command(CLI::App& app);
 CommandAction add_gemm_command(CLI::App& app);
 CommandAction add_hw_command(CLI::App& app);
 CommandAction add_inspect_command(CLI::App& app);
 CommandAction add_quantize_command(CLI::App& app);
+CommandAction add_run_command(CLI::App& app);
 CommandAction add_simulate_command(CLI::App& app);
 
 }  // namespace mixpe::runtime

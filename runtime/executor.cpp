@@ -18,7 +18,7 @@ namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-sim::VectorOp vector_op_of(const models::Op& op, const models::ModelConfig& model) {
+sim::VectorOp vector_op_of(const models::Op& op, const Workload& model) {
   switch (op.kind) {
     case models::OpKind::kNorm: return model.norm == models::NormKind::kRmsNorm ? sim::VectorOp::kRmsNorm : sim::VectorOp::kLayerNorm;
     case models::OpKind::kSoftmax: return sim::VectorOp::kSoftmax;
@@ -129,8 +129,23 @@ ExecutorKind parse_executor(const std::string& name) {
   throw std::invalid_argument(fmt::format("--executor = {} is not an executor (analytic, cycle)", name));
 }
 
-CompiledWorkload compile_workload(const models::ModelConfig& model, const std::vector<models::Op>& ops,
-                                  const sim::AcceleratorConfig& cfg, const Progress& progress) {
+Workload llm_workload(const models::ModelConfig& model, const models::WorkloadSpec& spec) {
+  Workload w;
+  w.model = model.name;
+  w.spec = spec;
+  w.ops = models::build_workload(model, spec);
+  w.units = static_cast<std::int64_t>(spec.batch) *
+            (model.is_decoder() ? (spec.phase == models::Phase::kPrefill ? spec.seq : 1) : model.num_patches() + 1);
+  w.description = spec.phase == models::Phase::kDecode
+                      ? fmt::format("decode, batch {}, context {}", spec.batch, spec.seq)
+                      : fmt::format("prefill, batch {}, {} tokens per sequence", spec.batch, spec.seq);
+  w.norm = model.norm;
+  w.activation = model.activation;
+  return w;
+}
+
+CompiledWorkload compile_workload(const Workload& model, const sim::AcceleratorConfig& cfg, const Progress& progress) {
+  const std::vector<models::Op>& ops = model.ops;
   CompiledWorkload cw;
   std::uint64_t dram_cursor = 0;
   for (const models::Op& op : ops) {
@@ -141,7 +156,7 @@ CompiledWorkload compile_workload(const models::ModelConfig& model, const std::v
     if (!cw.program.code.empty() && !op.shares_input_with_previous) cw.program.code.push_back(sim::barrier());
     r.first_instr = static_cast<std::int64_t>(cw.program.code.size());
     if (op.is_gemm()) {
-      GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count}, cfg, op.name);
+      GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count, op.weight_bits}, cfg, op.name);
       emit_gemm(mp, op.count, cfg, cw.program, &dram_cursor);
       r.mapping = fmt::format("{}x{}x{} {}{}", mp.tm, mp.tn, mp.tk, to_string(mp.order),
                               mp.k != op.k ? fmt::format(", K padded {}->{}", op.k, mp.k) : "");
@@ -161,17 +176,21 @@ CompiledWorkload compile_workload(const models::ModelConfig& model, const std::v
 
 SimulationReport simulate(const models::ModelConfig& model, const models::WorkloadSpec& spec, const sim::AcceleratorConfig& cfg,
                           ExecutorKind executor, const Progress& progress) {
-  const std::vector<models::Op> ops = models::build_workload(model, spec);
-  CompiledWorkload cw = compile_workload(model, ops, cfg, progress);
+  return simulate(llm_workload(model, spec), cfg, executor, progress);
+}
+
+SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& cfg, ExecutorKind executor, const Progress& progress) {
+  CompiledWorkload cw = compile_workload(model, cfg, progress);
   const sim::TechTable tech = sim::load_tech_table(cfg.tech);
   SimulationReport rep;
   rep.hw = cfg.name;
-  rep.model = model.name;
+  rep.model = model.model;
   rep.executor = to_string(executor);
-  rep.spec = spec;
+  rep.spec = model.spec;
+  rep.description = model.description;
+  rep.unit = model.unit;
   rep.clock_mhz = cfg.clock_mhz;
-  rep.tokens = static_cast<std::int64_t>(spec.batch) *
-               (model.is_decoder() ? (spec.phase == models::Phase::kPrefill ? spec.seq : 1) : model.num_patches() + 1);
+  rep.tokens = model.units;
   rep.instructions = static_cast<std::int64_t>(cw.program.code.size());
   rep.notes = modelling_notes(cfg);
 

@@ -32,7 +32,9 @@ struct OpResult {
 struct SimulationReport {
   std::string hw, model, executor;
   models::WorkloadSpec spec;
-  std::int64_t tokens = 0;        // tokens produced (decode) or processed (prefill)
+  std::string description;        // what one step is, e.g. "prefill, batch 1, 64 tokens per sequence"
+  std::string unit = "token";     // what `tokens` counts: "token" (LLMs) or "sample" (neural operators)
+  std::int64_t tokens = 0;        // tokens produced (decode) or processed (prefill), or samples
   std::vector<OpResult> ops;
   std::int64_t total_cycles = 0;
   double clock_mhz = 0;
@@ -54,10 +56,24 @@ struct CompiledWorkload {
 // executor runs instructions.
 using Progress = std::function<void(const char* stage, std::int64_t done, std::int64_t total)>;
 
-// Maps every op (throws std::invalid_argument naming the op if one cannot be mapped).
-CompiledWorkload compile_workload(const models::ModelConfig& model, const std::vector<models::Op>& ops,
-                                  const sim::AcceleratorConfig& cfg, const Progress& progress = nullptr);
+// One step of any model as ops: a transformer's prefill or decode step, a neural operator's forward.
+struct Workload {
+  std::string model;
+  std::string description;
+  std::string unit = "token";
+  std::int64_t units = 0;  // tokens or samples the step processes
+  models::WorkloadSpec spec;
+  std::vector<models::Op> ops;
+  // How the vector unit runs norm and activation ops.
+  models::NormKind norm = models::NormKind::kRmsNorm;
+  models::ActivationKind activation = models::ActivationKind::kSilu;
+};
+Workload llm_workload(const models::ModelConfig& model, const models::WorkloadSpec& spec);
 
+// Maps every op (throws std::invalid_argument naming the op if one cannot be mapped).
+CompiledWorkload compile_workload(const Workload& w, const sim::AcceleratorConfig& cfg, const Progress& progress = nullptr);
+
+SimulationReport simulate(const Workload& w, const sim::AcceleratorConfig& cfg, ExecutorKind executor, const Progress& progress = nullptr);
 SimulationReport simulate(const models::ModelConfig& model, const models::WorkloadSpec& spec, const sim::AcceleratorConfig& cfg,
                           ExecutorKind executor, const Progress& progress = nullptr);
 

@@ -46,8 +46,8 @@ void GemmJobConfig::validate() const {
   if (macs > 1e10) {
     throw std::invalid_argument(fmt::format("--m * --n * --k = {:.3g} MACs is too large for the scalar oracles (limit 1e10)", macs));
   }
-  // int32 accumulation in the INT8 baseline: K * 127 * 127 < 2^31.
-  if (k > 133143) throw std::invalid_argument(fmt::format("--k = {} overflows the INT8 baseline's int32 accumulator (max 133143)", k));
+  // int32 accumulation in the INT8 baseline: K * 127 * 128 < 2^31 (8-bit weight codes reach -128).
+  if (k > 132104) throw std::invalid_argument(fmt::format("--k = {} overflows the INT8 baseline's int32 accumulator (max 132104)", k));
 }
 
 GemmJobResult run_gemm_job(const GemmJobConfig& cfg) {

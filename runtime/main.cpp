@@ -38,6 +38,8 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   actions["inspect"] = mixpe::runtime::add_inspect_command(app);
   actions["quantize"] = mixpe::runtime::add_quantize_command(app);
   actions["data"] = mixpe::runtime::add_data_command(app);
+  actions["eval"] = mixpe::runtime::add_eval_command(app);
+  actions["run"] = mixpe::runtime::add_run_command(app);
 
   CLI11_PARSE(app, argc, argv);
 

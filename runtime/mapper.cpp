@@ -15,7 +15,9 @@ namespace {
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 sim::Instruction gemm_instr(const GemmMapping& mp, std::int64_t m, std::int64_t n, const sim::AcceleratorConfig& cfg) {
-  return sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group, 0, 0, 0);
+  sim::Instruction in = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group, 0, 0, 0);
+  in.weight_bits = mp.weight_bits;
+  return in;
 }
 
 // Array cycles of one GEMM instruction, as the array unit charges them.
@@ -123,6 +125,7 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   base.n = p.n;
   base.k = p.k;
   base.group = cfg.group_size;
+  base.weight_bits = p.weight_bits;
   if (mode == sim::ArrayMode::kInt8 || base.group == -1 || p.k < base.group) {
     base.group = -1;  // one group over K (per-channel)
   } else {
@@ -205,6 +208,7 @@ void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::Accelerator
           if (placements != nullptr) placements->push_back({prog.code.size(), inst, mt * mp.tm, nt * mp.tn, kc * mp.tk, m, n, mp.tk});
           prog.code.push_back(sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group,
                                         x_slot * ihalf, w_slot * whalf, y_slot * ohalf, kc > 0, kc == chunks - 1));
+          prog.code.back().weight_bits = mp.weight_bits;
         }
         const std::int64_t ytile = mt * ns.tiles() + nt;
         prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, y_slot * ohalf, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4));

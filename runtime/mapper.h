@@ -15,6 +15,7 @@ namespace mixpe::runtime {
 // (e.g. one per attention head), W in the array's weight format.
 struct GemmProblem {
   std::int64_t m = 0, n = 0, k = 0, count = 1;
+  int weight_bits = 0;  // 0: the design's array.weight_bits
 };
 
 enum class LoopOrder {
@@ -26,6 +27,7 @@ const char* to_string(LoopOrder o);
 struct GemmMapping {
   std::int64_t m = 0, n = 0, k = 0;  // k padded up to a multiple of the group size
   int group = 0;                     // the weight group used (-1: per-channel, when K < g)
+  int weight_bits = 0;               // 0: the design's
   std::int64_t tm = 0, tn = 0, tk = 0;
   LoopOrder order = LoopOrder::kWeightsOuter;
   std::int64_t gemm_steps = 0;       // GEMM instructions per instance

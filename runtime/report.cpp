@@ -30,6 +30,7 @@ nlohmann::json energy_json(const sim::EnergyBreakdown& e) {
 }
 
 std::string phase_text(const SimulationReport& r) {
+  if (!r.description.empty()) return r.description;
   if (r.spec.phase == models::Phase::kDecode) return fmt::format("decode, batch {}, context {}", r.spec.batch, r.spec.seq);
   return fmt::format("prefill, batch {}, {} tokens per sequence", r.spec.batch, r.spec.seq);
 }
@@ -47,8 +48,8 @@ void print_summary(const SimulationReport& r, std::FILE* out) {
   const double s = r.seconds(), j = r.joules();
   fmt::print(out, "{} {} on {} ({} executor)\n", r.model, phase_text(r), r.hw, r.executor);
   fmt::print(out, "  latency       {:.4f} ms  ({} cycles at {:.0f} MHz)\n", s * 1e3, r.total_cycles, r.clock_mhz);
-  fmt::print(out, "  throughput    {:.1f} tokens/s  ({} tokens)\n", r.tokens / s, r.tokens);
-  fmt::print(out, "  energy        {:.4f} mJ total, {:.4f} mJ/token\n", j * 1e3, j * 1e3 / r.tokens);
+  fmt::print(out, "  throughput    {:.1f} {}s/s  ({} {}s)\n", r.tokens / s, r.unit, r.tokens, r.unit);
+  fmt::print(out, "  energy        {:.4f} mJ total, {:.4f} mJ/{}\n", j * 1e3, j * 1e3 / r.tokens, r.unit);
   fmt::print(out, "  utilization   {:.2f}% of the PE array (useful MACs / PE-cycles)\n", r.utilization * 100);
   const sim::EnergyBreakdown& e = r.energy;
   const double total = e.total() > 0 ? e.total() : 1.0;
@@ -79,7 +80,9 @@ nlohmann::json report_json(const SimulationReport& r) {
   j["hw"] = r.hw;
   j["model"] = r.model;
   j["executor"] = r.executor;
-  j["phase"] = models::to_string(r.spec.phase);
+  j["phase"] = r.unit == "sample" ? "forward" : models::to_string(r.spec.phase);
+  j["description"] = r.description;
+  j["unit"] = r.unit;
   j["batch"] = r.spec.batch;
   j["seq"] = r.spec.seq;
   j["tokens"] = r.tokens;

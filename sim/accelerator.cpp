@@ -253,7 +253,7 @@ class Accelerator : public sc_core::sc_module {
       } else {
         // Cycle models need operands; cycles do not depend on their values.
         const int wg = in.group_size == -1 ? in.k : in.group_size;
-        const std::vector<ArrayTile> zeros(tiles, make_zero_tile(in.mode, cfg_.rows, cfg_.cols, in.k, wg, cfg_.weight_bits));
+        const std::vector<ArrayTile> zeros(tiles, make_zero_tile(in.mode, cfg_.rows, cfg_.cols, in.k, wg, in.weight_bits > 0 ? in.weight_bits : cfg_.weight_bits));
         res = array_->run_stream(zeros);
       }
       ibuf_.record_read(ev.ibuf_read_bits);

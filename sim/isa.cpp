@@ -125,7 +125,8 @@ GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg
   // Activations: codes/mantissas, plus per-token fp32 scale (INT8) or per-group shift byte (aligned).
   f.act_bytes = m * k * (int8_act ? 1 : 2) + (int8_act ? 4 * m : 0) + (in.mode == ArrayMode::kMixpeAligned ? m * wg : 0);
   // Weights: packed codes, then an fp16 scale and a zero-point byte per (channel, group).
-  f.wgt_bytes = (n * k * cfg.weight_bits + 7) / 8 + n * wg * 3;
+  const std::int64_t bits = in.weight_bits > 0 ? in.weight_bits : cfg.weight_bits;
+  f.wgt_bytes = (n * k * bits + 7) / 8 + n * wg * 3;
   f.out_bytes = m * n * 4;
   return f;
 }
@@ -188,6 +189,8 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
         const int g = weight_group(in);
         if (g <= 0 || in.k % g != 0) bad("group_size", std::to_string(in.group_size), fmt::format("must divide k = {} (or be -1)", in.k));
         if (in.mode == ArrayMode::kInt8 && g != in.k) bad("group_size", std::to_string(in.group_size), "int8 is per-channel");
+        if (in.weight_bits != 0 && in.weight_bits != 2 && in.weight_bits != 3 && in.weight_bits != 4 && in.weight_bits != 8)
+          bad("weight_bits", std::to_string(in.weight_bits), "must be 2, 3, 4, 8 or 0 (the config's)");
         const GemmFootprint f = gemm_footprint(in, cfg);
         range(BufferId::kIbuf, "act_addr", in.act_addr, f.act_bytes);
         range(BufferId::kWbuf, "wgt_addr", in.wgt_addr, f.wgt_bytes);

@@ -33,6 +33,8 @@ struct Instruction {
   std::int64_t act_addr = 0, wgt_addr = 0, out_addr = 0;
   int m = 0, n = 0, k = 0;
   int group_size = 0;  // weight quantization group (-1 or k: per-channel)
+  int weight_bits = 0; // weight code width of this GEMM; 0: the config's array.weight_bits (e.g. 8-bit
+                       // constant DFT matrices on a W4 design: the PE takes 2-8 bit codes alike)
   ArrayMode mode = ArrayMode::kMixpeInt8;
   bool accumulate = false;  // add to the FP32 partial sums already in OBUF (read-modify-write)
   bool flush = true;        // last K chunk: results are final

@@ -28,6 +28,7 @@ struct Op {
   OpKind kind = OpKind::kLinear;
   // GEMMs: `count` independent products of M x K by K x N.
   std::int64_t m = 0, n = 0, k = 0, count = 1;
+  int weight_bits = 0;  // GEMMs with a weight format of their own (8-bit DFT matrices); 0: the design's
   // Vector ops: `elements` values in rows of `width`.
   std::int64_t elements = 0, width = 0;
   std::string note;  // how the op is modelled when that is not obvious

@@ -2,9 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <string>
 #include <vector>
 
+#include "models/io/model_file.h"
+#include "models/io/safetensors.h"
 #include "models/llm/llm.h"
+#include "models/llm/llm_loader.h"
+#include "models/llm/model_config.h"
 #include "models/synthetic.h"
 
 namespace mixpe::models {
@@ -80,6 +86,41 @@ TEST(Llm, RejectsBadTokensAndHugeModels) {
   EXPECT_THROW(llm_forward(w, {1, 99999}, linear_float), std::invalid_argument);
   EXPECT_THROW(llm_forward(w, {}, linear_float), std::invalid_argument);
   EXPECT_THROW(synthetic_llm_weights(load_model_config("llama-2-7b"), 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mixpe::models
+
+// The trained zoo model: our FP32 forward pass (weights from model.safetensors, config from
+// config.json) reproduces the logits PyTorch computed in float64 for the first 64 held-out tokens.
+namespace mixpe::models {
+namespace {
+
+TEST(LlmZoo, ForwardMatchesStoredPyTorchLogits) {
+  const std::string dir = std::string(MIXPE_TEST_ZOO_DIR) + "/llama-kjv";
+  const ModelConfig config = load_model_config(dir + "/config.json");
+  EXPECT_LT(config.kv_heads, config.heads) << "the zoo model uses grouped-query attention";
+  const LlmWeights w = load_llm(Model::open(dir), config).weights;
+  const SafetensorsFile ref = SafetensorsFile::open(dir + "/reference.safetensors");
+  const SafetensorsTensor* tokens_t = ref.find("tokens");
+  const SafetensorsTensor* logits_t = ref.find("logits_f64");
+  ASSERT_NE(tokens_t, nullptr);
+  ASSERT_NE(logits_t, nullptr);
+  ASSERT_EQ(tokens_t->dtype, Dtype::kI32);
+  ASSERT_EQ(logits_t->dtype, Dtype::kF64);
+  std::vector<int> tokens(tokens_t->data.size() / 4);
+  std::memcpy(tokens.data(), tokens_t->data.data(), tokens_t->data.size());
+  std::vector<double> expected(logits_t->data.size() / 8);
+  std::memcpy(expected.data(), logits_t->data.data(), logits_t->data.size());
+  const std::vector<float> logits = llm_forward(w, tokens, linear_float);
+  ASSERT_EQ(logits.size(), expected.size());
+  double num = 0.0, den = 0.0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    num += (logits[i] - expected[i]) * (logits[i] - expected[i]);
+    den += expected[i] * expected[i];
+  }
+  EXPECT_LE(std::sqrt(num / den), 1e-4) << "relative L2 error of the logits";
+  EXPECT_GT(den, 0.0);
 }
 
 }  // namespace

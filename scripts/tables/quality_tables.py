@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Generates the quality and cost tables the docs quote, from runs of the mixpe CLI.
+
+  quality_tables.py run llm         # perplexity grid of zoo/llama-kjv   -> docs/data/llm_quality.json
+  quality_tables.py run operators   # rel. L2 grid and sensitivity of the zoo's neural operators
+                                    #                                  -> docs/data/operator_quality.json
+  quality_tables.py run cost        # analytic cost of every operator on the paper's designs
+                                    #                                  -> docs/data/operator_cost.json
+  quality_tables.py render          # rewrite the tables in docs/*.md from docs/data/*.json
+  quality_tables.py check           # exit 1 if a doc's table differs from its rendering (a CI test)
+
+`run` needs a built mixpe (MIXPE_BIN, default build/runtime/mixpe) and, for operators, the
+datasets (generated on first use with `mixpe data` into MIXPE_DATA_DIR, default build/data).
+Only the standard library is used.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "docs", "data")
+MIXPE = os.environ.get("MIXPE_BIN", os.path.join(ROOT, "build", "runtime", "mixpe"))
+DATASET_DIR = os.environ.get("MIXPE_DATA_DIR", os.path.join(ROOT, "build", "data"))
+
+# The held-out text and how much of it the LLM grid scores (the whole grid must run in minutes).
+LLM_MODEL = "llama-kjv"
+LLM_TEXT = os.path.join(ROOT, "zoo", "llama-kjv", "heldout.txt")
+LLM_MAX_TOKENS = 8192
+LLM_NSAMPLES = 16  # calibration windows for GPTQ/AWQ
+LLM_CTX = 256
+
+# Datasets: the commands that make them (the test split is what eval scores).
+DATASETS = {
+    "darcy64": ["data", "darcy", "--n", "1000", "--n-test", "200", "--res", "64", "--seed", "1"],
+    "burgers128": ["data", "burgers", "--n", "1000", "--n-test", "200", "--res", "128", "--seed", "2"],
+}
+OPERATORS = [  # (zoo model, dataset)
+    ("fno-darcy", "darcy64"),
+    ("mgno-darcy", "darcy64"),
+    ("fno1d-burgers", "burgers128"),
+    ("ifno1d-burgers", "burgers128"),
+    ("deeponet-burgers", "burgers128"),
+]
+PAPER_SCALE = ["fno3d-les", "ifno3d-les", "fno2d-ns"]
+OPERATOR_SAMPLES = 50  # test samples per evaluation (the first 50 of the 200 in each test split)
+DESIGNS = ["mixpe_w4a8_64x64", "mixpe_w4a16_32x32", "fp16_32x28", "int8_32x32"]
+
+# Numerics variants of the operator accuracy table: (label, eval arguments).
+OPERATOR_VARIANTS = [
+    ("float", ["--numerics", "float"]),
+    ("W8A8 int8", ["--numerics", "int8"]),
+    ("W8A8 g128", ["--numerics", "mixpe-int8", "--wbits", "8", "--group", "128"]),
+    ("W4A8 g32", ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "32"]),
+    ("W4A8 g64", ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "64"]),
+    ("W4A8 g128", ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "128"]),
+    ("W4A16 g128", ["--numerics", "mixpe-fp16", "--wbits", "4", "--group", "128"]),
+    ("W3A8 g64", ["--numerics", "mixpe-int8", "--wbits", "3", "--group", "64"]),
+    ("W2A8 g32", ["--numerics", "mixpe-int8", "--wbits", "2", "--group", "32"]),
+]
+SENSITIVITY_ARGS = ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "64"]
+
+LLM_BITS = [2, 3, 4, 8]
+LLM_GROUPS = [32, 64, 128, -1]
+LLM_METHODS = ["rtn", "gptq", "awq"]
+
+
+def mixpe(args, quiet=True):
+    """Runs mixpe with `--json -` and returns the parsed JSON."""
+    cmd = [MIXPE] + args + ["--json", "-"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def dataset(name):
+    path = os.path.join(DATASET_DIR, name + ".safetensors")
+    if not os.path.exists(path):
+        os.makedirs(DATASET_DIR, exist_ok=True)
+        subprocess.run([MIXPE] + DATASETS[name] + ["-o", path], check=True)
+    return path
+
+
+def save(name, obj):
+    os.makedirs(DATA, exist_ok=True)
+    tmp = os.path.join(DATA, name + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, os.path.join(DATA, name))
+
+
+def load(name):
+    with open(os.path.join(DATA, name)) as f:
+        return json.load(f)
+
+
+def machine():
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    except OSError:
+        cpu = "?"
+    return {"cpu": cpu, "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
+
+
+def run_llm():
+    rows = []
+    base = ["eval", "--model", LLM_MODEL, "--text", LLM_TEXT, "--ctx", str(LLM_CTX), "--max-tokens", str(LLM_MAX_TOKENS),
+            "--nsamples", str(LLM_NSAMPLES)]
+
+    def cell(label, extra):
+        t0 = time.time()
+        j = mixpe(base + extra)
+        j.pop("token_ids", None), j.pop("nll", None), j.pop("scored_positions", None)
+        j["label"], j["args"], j["wall_seconds"] = label, extra, round(time.time() - t0, 2)
+        rows.append(j)
+        print(f"  {label:40s} ppl {j['perplexity']:.4f}  ({j['wall_seconds']} s)", file=sys.stderr)
+
+    cell("float", ["--numerics", "float"])
+    cell("int8 W8A8", ["--numerics", "int8"])
+    for numerics, bits_list in (("mixpe-int8", LLM_BITS), ("mixpe-fp16", LLM_BITS)):
+        for method in LLM_METHODS:
+            for bits in bits_list:
+                for group in LLM_GROUPS:
+                    cell(f"{numerics} {method} W{bits} g{group}",
+                         ["--numerics", numerics, "--method", method, "--wbits", str(bits), "--group", str(group)])
+    save("llm_quality.json", {"machine": machine(), "text": os.path.relpath(LLM_TEXT, ROOT), "max_tokens": LLM_MAX_TOKENS,
+                              "nsamples": LLM_NSAMPLES,
+                              "ctx": LLM_CTX, "rows": rows})
+
+
+def run_operators():
+    rows, sens = [], []
+    for model, data in OPERATORS:
+        path = dataset(data)
+        for label, extra in OPERATOR_VARIANTS:
+            j = mixpe(["eval", "--model", model, "--data", path, "--samples", str(OPERATOR_SAMPLES)] + extra)
+            for k in ("rel_l2_vs_truth", "rel_l2_vs_float", "float_rel_l2_vs_truth"):
+                j[k].pop("per_sample", None)
+            j["label"], j["model_name"], j["dataset"] = label, model, data
+            rows.append(j)
+            print(f"  {model:18s} {label:12s} truth {j['rel_l2_vs_truth']['mean']:.5f} "
+                  f"float {j['rel_l2_vs_float']['mean']:.5f}", file=sys.stderr)
+        # Per-layer sensitivity: one operand group quantized alone, the rest FP32.
+        groups = sensitivity_groups(model)
+        for name, regex in groups:
+            j = mixpe(["eval", "--model", model, "--data", path, "--samples", str(OPERATOR_SAMPLES), "--only", regex] + SENSITIVITY_ARGS)
+            sens.append({"model_name": model, "group": name, "regex": regex,
+                         "rel_l2_vs_float": j["rel_l2_vs_float"]["mean"], "rel_l2_vs_truth": j["rel_l2_vs_truth"]["mean"]})
+            print(f"  {model:18s} only {name:14s} vs float {sens[-1]['rel_l2_vs_float']:.5f}", file=sys.stderr)
+    save("operator_quality.json", {"machine": machine(), "rows": rows, "sensitivity": sens, "samples": OPERATOR_SAMPLES,
+                                   "sensitivity_numerics": " ".join(SENSITIVITY_ARGS), "datasets": DATASETS})
+
+
+def sensitivity_groups(model):
+    """Operand groups of a model from its simulated op names: every op prefix up to the first dot
+    for top-level ops, and per layer for `layers.N.*` (and the DFT matrices as one group)."""
+    j = mixpe(["simulate", "--model", model, "--hw", "mixpe_w4a8_64x64", "--executor", "analytic", "-q"])
+    names = [op["name"] for op in j["ops"] if op["kind"] == "linear"]
+    groups = []
+    for n in names:
+        parts = n.split(".")
+        key = ".".join(parts[:2]) if parts[0] in ("layers", "branch", "trunk") and len(parts) > 1 else parts[0]
+        regex = "^" + key.replace(".", r"\.") + r"(\.|$)"
+        if key not in [g[0] for g in groups]:
+            groups.append((key, regex))
+    return groups
+
+
+def run_cost():
+    rows = []
+    for model in [m for m, _ in OPERATORS] + PAPER_SCALE:
+        for hw in DESIGNS:
+            j = mixpe(["simulate", "--model", model, "--hw", hw, "--executor", "analytic", "-q"])
+            gemm = sum(op["cycles"] for op in j["ops"] if op["kind"] == "linear")
+            rows.append({"model_name": model, "hw": hw, "seconds": j["seconds"], "joules": j["joules"],
+                         "utilization": j["utilization"], "gemm_cycle_share": gemm / max(1, j["total_cycles"]),
+                         "macs": sum(op.get("macs", 0) for op in j["ops"])})
+            print(f"  {model:18s} {hw:20s} {j['seconds'] * 1e3:10.4f} ms", file=sys.stderr)
+    # How well each GEMM kind of the 2D FNO fills the 64x64 array, by batch.
+    fill = []
+    for batch in (1, 16, 64):
+        j = mixpe(["simulate", "--model", "fno-darcy", "--hw", "mixpe_w4a8_64x64", "--executor", "analytic", "-q",
+                   "--batch", str(batch)])
+        kinds = {}
+        for op in j["ops"]:
+            kind = op["name"].split(".")[-1] if op["kind"] == "linear" else "vector ops"
+            k = kinds.setdefault(kind, {"macs": 0, "cycles": 0})
+            k["macs"] += op.get("macs", 0)
+            k["cycles"] += op["cycles"]
+        fill.append({"batch": batch, "total_cycles": j["total_cycles"], "utilization": j["utilization"], "kinds": kinds})
+    save("operator_cost.json", {"machine": machine(), "executor": "analytic", "batch": 1, "rows": rows, "fill": fill})
+
+
+# ----- rendering -----
+
+def fmt_ppl(v):
+    return f"{v:.2f}" if v < 1000 else f"{v:.3g}"
+
+
+def render_llm(d):
+    rows = {r["label"]: r for r in d["rows"]}
+    fl = rows["float"]["perplexity"]
+    out = [f"Held-out text `{d['text']}`, first {d['max_tokens']} tokens, windows of {d['ctx']} tokens. "
+           f"Float perplexity **{fl:.3f}**; INT8 W8A8 baseline (`int8`, per-channel W8) "
+           f"**{rows['int8 W8A8']['perplexity']:.3f}** ({100 * (rows['int8 W8A8']['perplexity'] / fl - 1):+.2f}%).", ""]
+    for numerics, title in (("mixpe-int8", "MixPE W·A8 (`mixpe-int8`, INT8 per-token activations)"),
+                            ("mixpe-fp16", "MixPE W·A16 (`mixpe-fp16`, FP16 activations aligned per group)")):
+        out += [f"**{title}** — perplexity (change vs float)", "",
+                "| method | bits | g32 | g64 | g128 | per-channel |", "|---|---|---|---|---|---|"]
+        for method in LLM_METHODS:
+            for bits in LLM_BITS:
+                cells = []
+                for g in LLM_GROUPS:
+                    r = rows.get(f"{numerics} {method} W{bits} g{g}")
+                    cells.append("—" if r is None else f"{fmt_ppl(r['perplexity'])} ({100 * (r['perplexity'] / fl - 1):+.1f}%)")
+                out.append(f"| {method} | W{bits} | " + " | ".join(cells) + " |")
+        out.append("")
+    times = {}
+    for r in d["rows"]:
+        m = r.get("method")
+        if r["label"] != "float" and m:
+            times.setdefault(m, []).append(r["wall_seconds"])
+    out.append(f"GPTQ/AWQ calibrate on {d.get('nsamples', LLM_NSAMPLES)} windows of 256 tokens from `calib.txt`. "
+               "Wall time per cell (quantization + evaluation), mean over the grid: " +
+               ", ".join(f"{m} {sum(v) / len(v):.1f} s" for m, v in sorted(times.items())) + ".")
+    return "\n".join(out)
+
+
+def render_operator_accuracy(d):
+    models = []
+    for r in d["rows"]:
+        if r["model_name"] not in models:
+            models.append(r["model_name"])
+    labels = [v[0] for v in OPERATOR_VARIANTS]
+    by = {(r["model_name"], r["label"]): r for r in d["rows"]}
+    out = [f"Mean relative L2 error over the first {d['samples']} test samples against the ground truth (and, in "
+           "parentheses, against the float model's prediction); worst sample in the JSON.", "",
+           "| model | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for m in models:
+        cells = []
+        for lab in labels:
+            r = by.get((m, lab))
+            if r is None:
+                cells.append("—")
+            elif lab == "float":
+                cells.append(f"{r['rel_l2_vs_truth']['mean']:.4f}")
+            else:
+                cells.append(f"{r['rel_l2_vs_truth']['mean']:.4f} ({r['rel_l2_vs_float']['mean']:.4f})")
+        out.append(f"| {m} | " + " | ".join(cells) + " |")
+    out += ["", "Change of the error against the ground truth relative to float (the goal: W8A8 within +2%, W4A8 g128 "
+            "within +10%):", "", "| model | W8A8 int8 | W8A8 g128 | W4A8 g128 |", "|---|---|---|---|"]
+    for m in models:
+        f = by[(m, "float")]["rel_l2_vs_truth"]["mean"]
+        cells = []
+        for lab in ("W8A8 int8", "W8A8 g128", "W4A8 g128"):
+            r = by.get((m, lab))
+            cells.append("—" if r is None else f"{100 * (r['rel_l2_vs_truth']['mean'] / f - 1):+.2f}%")
+        out.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def render_sensitivity(d):
+    out = [f"One operand group quantized alone ({d['sensitivity_numerics']}), everything else FP32: mean relative L2 "
+           "error against the float model.", "", "| model | group | rel. L2 vs float |", "|---|---|---|"]
+    for s in d["sensitivity"]:
+        out.append(f"| {s['model_name']} | `{s['group']}` | {s['rel_l2_vs_float']:.5f} |")
+    return "\n".join(out)
+
+
+def render_cost(d):
+    out = [f"Batch {d['batch']}, {d['executor']} executor. Latency in µs (energy in µJ); utilization of the PE array.", "",
+           "| model | " + " | ".join(DESIGNS) + " |", "|---|" + "---|" * len(DESIGNS)]
+    by = {(r["model_name"], r["hw"]): r for r in d["rows"]}
+    models = []
+    for r in d["rows"]:
+        if r["model_name"] not in models:
+            models.append(r["model_name"])
+    for m in models:
+        cells = []
+        for hw in DESIGNS:
+            r = by.get((m, hw))
+            cells.append("—" if r is None else f"{r['seconds'] * 1e6:.1f} ({r['joules'] * 1e6:.1f}), {100 * r['utilization']:.1f}%")
+        out.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def render_fill(d):
+    out = ["`fno-darcy` (width 32, 8x8 modes, 64x64 grid) on `mixpe_w4a8_64x64`, analytic executor: share of the "
+           "step's cycles and array utilization (useful MACs / (64·64·cycles)) per GEMM kind.", "",
+           "| op | " + " | ".join(f"batch {f['batch']}: time share, util." for f in d["fill"]) + " |",
+           "|---|" + "---|" * len(d["fill"])]
+    kinds = list(d["fill"][0]["kinds"].keys())
+    for kind in kinds:
+        cells = []
+        for f in d["fill"]:
+            k = f["kinds"][kind]
+            util = "" if kind == "vector ops" else f", {100 * k['macs'] / (64 * 64 * max(1, k['cycles'])):.1f}%"
+            cells.append(f"{100 * k['cycles'] / f['total_cycles']:.1f}%{util}")
+        out.append(f"| {kind} | " + " | ".join(cells) + " |")
+    out.append("| whole step | " + " | ".join(f"{f['total_cycles']} cycles, {100 * f['utilization']:.1f}%" for f in d["fill"]) + " |")
+    return "\n".join(out)
+
+
+TABLES = {  # table name -> (doc, data file, renderer)
+    "llm-quality": ("docs/quantization.md", "llm_quality.json", render_llm),
+    "operator-accuracy": ("docs/neural-operators.md", "operator_quality.json", render_operator_accuracy),
+    "operator-sensitivity": ("docs/neural-operators.md", "operator_quality.json", render_sensitivity),
+    "operator-cost": ("docs/neural-operators.md", "operator_cost.json", render_cost),
+    "operator-fill": ("docs/neural-operators.md", "operator_cost.json", render_fill),
+}
+
+
+def replace_table(text, name, body):
+    begin, end = f"<!-- BEGIN TABLE {name} -->", f"<!-- END TABLE {name} -->"
+    if begin not in text or end not in text:
+        raise SystemExit(f"{name}: markers {begin} / {end} missing")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return head + begin + "\n" + body + "\n" + end + tail
+
+
+def rendered_docs(strict):
+    docs = {}
+    for name, (doc, data, render) in TABLES.items():
+        if not os.path.exists(os.path.join(DATA, data)):
+            if strict:
+                raise SystemExit(f"{name}: docs/data/{data} is missing (run scripts/tables/quality_tables.py run)")
+            continue
+        path = os.path.join(ROOT, doc)
+        text = docs.get(path)
+        if text is None:
+            with open(path) as f:
+                text = f.read()
+        docs[path] = replace_table(text, name, render(load(data)))
+    return docs
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    what = sys.argv[1]
+    if what == "run":
+        for part in sys.argv[2:] or ["llm", "operators", "cost"]:
+            {"llm": run_llm, "operators": run_operators, "cost": run_cost}[part]()
+        what = "render"
+    if what == "render":
+        for path, text in rendered_docs(strict=False).items():
+            with open(path, "w") as f:
+                f.write(text)
+    elif what == "check":
+        bad = []
+        for path, text in rendered_docs(strict=True).items():
+            with open(path) as f:
+                if f.read() != text:
+                    bad.append(os.path.relpath(path, ROOT))
+        if bad:
+            print("tables out of date in: " + ", ".join(bad) + " (run scripts/tables/quality_tables.py render)", file=sys.stderr)
+            return 1
+        print("tables match their data")
+    else:
+        raise SystemExit(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

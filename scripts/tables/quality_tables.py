@@ -143,7 +143,7 @@ def run_operators():
             print(f"  {model:18s} {label:12s} truth {j['rel_l2_vs_truth']['mean']:.5f} "
                   f"float {j['rel_l2_vs_float']['mean']:.5f}", file=sys.stderr)
         # Per-layer sensitivity: one operand group quantized alone, the rest FP32.
-        groups = sensitivity_groups(model)
+        groups = sensitivity_groups(model)  # by op name; the DFT matrices: run_dft
         for name, regex in groups:
             j = mixpe(["eval", "--model", model, "--data", path, "--samples", str(OPERATOR_SAMPLES), "--only", regex] + SENSITIVITY_ARGS)
             sens.append({"model_name": model, "group": name, "regex": regex,
@@ -151,6 +151,24 @@ def run_operators():
             print(f"  {model:18s} only {name:14s} vs float {sens[-1]['rel_l2_vs_float']:.5f}", file=sys.stderr)
     save("operator_quality.json", {"machine": machine(), "rows": rows, "sensitivity": sens, "samples": OPERATOR_SAMPLES,
                                    "sensitivity_numerics": " ".join(SENSITIVITY_ARGS), "datasets": DATASETS})
+
+
+def run_dft():
+    """Adds the DFT matrices as a sensitivity group of the FNO-family models, at 8 bits (the
+    default) and at the design's 4 bits (--dft-bits 0)."""
+    d = load("operator_quality.json")
+    d["sensitivity"] = [s for s in d["sensitivity"] if not s["group"].startswith("DFT")]
+    for model, data in OPERATORS:
+        if "fno" not in model:
+            continue
+        for label, extra in (("DFT matrices, 8-bit", []), ("DFT matrices, 4-bit", ["--dft-bits", "0"])):
+            j = mixpe(["eval", "--model", model, "--data", dataset(data), "--samples", str(OPERATOR_SAMPLES), "--only", "^i?dft_"]
+                      + SENSITIVITY_ARGS + extra)
+            d["sensitivity"].append({"model_name": model, "group": label, "regex": "^i?dft_",
+                                     "rel_l2_vs_float": j["rel_l2_vs_float"]["mean"], "rel_l2_vs_truth": j["rel_l2_vs_truth"]["mean"]})
+            print(f"  {model:18s} {label:20s} vs float {d['sensitivity'][-1]['rel_l2_vs_float']:.5f}", file=sys.stderr)
+    d["sensitivity"].sort(key=lambda s: [m for m, _ in OPERATORS].index(s["model_name"]))
+    save("operator_quality.json", d)
 
 
 def sensitivity_groups(model):
@@ -263,9 +281,14 @@ def render_operator_accuracy(d):
 
 def render_sensitivity(d):
     out = [f"One operand group quantized alone ({d['sensitivity_numerics']}), everything else FP32: mean relative L2 "
-           "error against the float model.", "", "| model | group | rel. L2 vs float |", "|---|---|---|"]
+           "error against the float model. Groups are the model's top-level ops and layers (the DFT matrices, shared by "
+           "all layers, are a group of their own); groups that hold no weights are left out (IFNO's iterations 1-3 "
+           "reuse the weights of `layers.0`).", "", "| model | group | rel. L2 vs float |", "|---|---|---|"]
     for s in d["sensitivity"]:
-        out.append(f"| {s['model_name']} | `{s['group']}` | {s['rel_l2_vs_float']:.5f} |")
+        if s["rel_l2_vs_float"] == 0.0:
+            continue
+        group = s["group"] if s["group"].startswith("DFT") else f"`{s['group']}`"
+        out.append(f"| {s['model_name']} | {group} | {s['rel_l2_vs_float']:.5f} |")
     return "\n".join(out)
 
 
@@ -342,8 +365,8 @@ def main():
         raise SystemExit(__doc__)
     what = sys.argv[1]
     if what == "run":
-        for part in sys.argv[2:] or ["llm", "operators", "cost"]:
-            {"llm": run_llm, "operators": run_operators, "cost": run_cost}[part]()
+        for part in sys.argv[2:] or ["llm", "operators", "dft", "cost"]:
+            {"llm": run_llm, "operators": run_operators, "dft": run_dft, "cost": run_cost}[part]()
         what = "render"
     if what == "render":
         for path, text in rendered_docs(strict=False).items():

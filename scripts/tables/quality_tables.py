@@ -62,6 +62,7 @@ OPERATOR_VARIANTS = [
 SENSITIVITY_ARGS = ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "64"]
 
 LLM_BITS = [2, 3, 4, 8]
+LLM_A16_BITS = [3, 4]  # FP16 activations: the bit widths where weights are not lossless
 LLM_GROUPS = [32, 64, 128, -1]
 LLM_METHODS = ["rtn", "gptq", "awq"]
 
@@ -105,29 +106,35 @@ def machine():
 
 
 def run_llm():
+    """The perplexity grid; saved after every cell, and cells already in the data file are kept,
+    so an interrupted run continues where it stopped (delete the file to start over)."""
+    path = os.path.join(DATA, "llm_quality.json")
+    done = {r["label"]: r for r in load("llm_quality.json")["rows"]} if os.path.exists(path) else {}
     rows = []
     base = ["eval", "--model", LLM_MODEL, "--text", LLM_TEXT, "--ctx", str(LLM_CTX), "--max-tokens", str(LLM_MAX_TOKENS),
             "--nsamples", str(LLM_NSAMPLES)]
 
     def cell(label, extra):
+        if label in done:
+            rows.append(done[label])
+            return
         t0 = time.time()
         j = mixpe(base + extra)
         j.pop("token_ids", None), j.pop("nll", None), j.pop("scored_positions", None)
         j["label"], j["args"], j["wall_seconds"] = label, extra, round(time.time() - t0, 2)
         rows.append(j)
+        save("llm_quality.json", {"machine": machine(), "text": os.path.relpath(LLM_TEXT, ROOT), "max_tokens": LLM_MAX_TOKENS,
+                                  "nsamples": LLM_NSAMPLES, "ctx": LLM_CTX, "rows": rows})
         print(f"  {label:40s} ppl {j['perplexity']:.4f}  ({j['wall_seconds']} s)", file=sys.stderr)
 
     cell("float", ["--numerics", "float"])
     cell("int8 W8A8", ["--numerics", "int8"])
-    for numerics, bits_list in (("mixpe-int8", LLM_BITS), ("mixpe-fp16", LLM_BITS)):
+    for numerics, bits_list in (("mixpe-int8", LLM_BITS), ("mixpe-fp16", LLM_A16_BITS)):
         for method in LLM_METHODS:
             for bits in bits_list:
                 for group in LLM_GROUPS:
                     cell(f"{numerics} {method} W{bits} g{group}",
                          ["--numerics", numerics, "--method", method, "--wbits", str(bits), "--group", str(group)])
-    save("llm_quality.json", {"machine": machine(), "text": os.path.relpath(LLM_TEXT, ROOT), "max_tokens": LLM_MAX_TOKENS,
-                              "nsamples": LLM_NSAMPLES,
-                              "ctx": LLM_CTX, "rows": rows})
 
 
 def run_operators():
@@ -223,12 +230,12 @@ def render_llm(d):
     out = [f"Held-out text `{d['text']}`, first {d['max_tokens']} tokens, windows of {d['ctx']} tokens. "
            f"Float perplexity **{fl:.3f}**; INT8 W8A8 baseline (`int8`, per-channel W8) "
            f"**{rows['int8 W8A8']['perplexity']:.3f}** ({100 * (rows['int8 W8A8']['perplexity'] / fl - 1):+.2f}%).", ""]
-    for numerics, title in (("mixpe-int8", "MixPE W·A8 (`mixpe-int8`, INT8 per-token activations)"),
-                            ("mixpe-fp16", "MixPE W·A16 (`mixpe-fp16`, FP16 activations aligned per group)")):
+    for numerics, title, bits_list in (("mixpe-int8", "MixPE W·A8 (`mixpe-int8`, INT8 per-token activations)", LLM_BITS),
+                                       ("mixpe-fp16", "MixPE W·A16 (`mixpe-fp16`, FP16 activations aligned per group)", LLM_A16_BITS)):
         out += [f"**{title}** — perplexity (change vs float)", "",
                 "| method | bits | g32 | g64 | g128 | per-channel |", "|---|---|---|---|---|---|"]
         for method in LLM_METHODS:
-            for bits in LLM_BITS:
+            for bits in bits_list:
                 cells = []
                 for g in LLM_GROUPS:
                     r = rows.get(f"{numerics} {method} W{bits} g{g}")

@@ -1,4 +1,5 @@
 // `mixpe run`: text generation with a KV cache on the functional executor, greedy or sampled.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>

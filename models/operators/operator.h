@@ -61,7 +61,7 @@ class NeuralOperator {
 };
 
 // Builds an operator from a model directory (config.json + model.safetensors), a config.json
-// file alone (shapes only: weights zero, for cost estimates), or a preset name in
+// file alone (shapes only, for cost estimates: see the builders below), or a preset name in
 // configs/operators/. Throws std::runtime_error / FormatError naming the file, key or tensor.
 std::unique_ptr<NeuralOperator> load_operator(const std::string& dir_or_config);
 

@@ -24,20 +24,19 @@ std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Pie
   std::vector<sim::ArrayTile> tiles;
   for (int r0 = p.m0; r0 < p.m0 + p.m; r0 += R) {
     for (int c0 = p.n0; c0 < p.n0 + p.n; c0 += C) {
-      const int rows = R, cols = C;
       switch (pe_path_of(hw)) {
-        case PePath::kMixpeInt8: tiles.push_back(sim::make_tile_mixpe_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, rows, cols)); break;
-        case PePath::kInt8: tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, rows, cols)); break;
+        case PePath::kMixpeInt8: tiles.push_back(sim::make_tile_mixpe_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C)); break;
+        case PePath::kInt8: tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C)); break;
         case PePath::kMixpeFp16:
           tiles.push_back(sim::make_tile_mixpe_aligned(
-              quant::align_activations_fp16(slice_columns<quant::Half>(c.x16, c.m, kp, p.k0, tk), c.m, tk, w.group_size), w, r0, c0, rows, cols));
+              quant::align_activations_fp16(slice_columns<quant::Half>(c.x16, c.m, kp, p.k0, tk), c.m, tk, w.group_size), w, r0, c0, R, C));
           break;
         case PePath::kMixpeBf16:
           tiles.push_back(sim::make_tile_mixpe_aligned(
-              quant::align_activations_bf16(slice_columns<quant::BFloat16>(c.xbf, c.m, kp, p.k0, tk), c.m, tk, w.group_size), w, r0, c0, rows, cols));
+              quant::align_activations_bf16(slice_columns<quant::BFloat16>(c.xbf, c.m, kp, p.k0, tk), c.m, tk, w.group_size), w, r0, c0, R, C));
           break;
         case PePath::kFp16:
-          tiles.push_back(sim::make_tile_fp16(slice_columns<quant::Half>(c.x16, c.m, kp, p.k0, tk), c.m, w, r0, c0, rows, cols));
+          tiles.push_back(sim::make_tile_fp16(slice_columns<quant::Half>(c.x16, c.m, kp, p.k0, tk), c.m, w, r0, c0, R, C));
           break;
         case PePath::kFloat: throw std::invalid_argument("the float path has no array");
       }

@@ -100,10 +100,10 @@ class GemmEngine {
   bool clip_search_ = false;
   std::optional<sim::AcceleratorConfig> hw_;
   std::function<void(const GemmCall&)> observer_;
-  // (m, n, k, group) -> the mapper's K chunk; shared by copies of the engine (same design).
+  // (m, n, k, group, weight bits) -> the mapper's K chunk; shared by copies of the engine (same design).
   struct TkCache {
     std::mutex mu;
-    std::map<std::tuple<int, int, int, int>, int> tk;
+    std::map<std::tuple<int, int, int, int, int>, int> tk;
   };
   std::shared_ptr<TkCache> tk_cache_ = std::make_shared<TkCache>();
 };

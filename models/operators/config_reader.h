@@ -1,5 +1,5 @@
-// Reading an operator's config.json: range-checked keys, errors naming the file, key and value,
-// unknown keys rejected (shared by the operator families).
+// Reading an operator's files: config.json (range-checked keys, errors naming the file, key and
+// value, unknown keys rejected) and F32 weight tensors of an expected shape.
 #pragma once
 
 #include <algorithm>
@@ -12,7 +12,9 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "models/io/dtype.h"
 #include "models/io/file_io.h"
+#include "models/io/safetensors.h"
 
 namespace mixpe::models {
 
@@ -77,5 +79,19 @@ class ConfigReader {
   std::string source_;
   std::set<std::string> seen_;
 };
+
+// An F32 tensor of exactly `shape` from the weights file, as floats; zeros when `f` is null (a
+// shapes-only model). Throws FormatError naming the file and tensor.
+inline std::vector<float> read_tensor(const SafetensorsFile* f, const std::string& name, const std::vector<std::int64_t>& shape) {
+  std::size_t n = 1;
+  for (auto d : shape) n *= static_cast<std::size_t>(d);
+  if (!f) return std::vector<float>(n, 0.0f);
+  const SafetensorsTensor* t = f->find(name);
+  if (!t) throw_format_error(f->source(), name, "missing tensor");
+  if (t->dtype != Dtype::kF32) throw_format_error(f->source(), name, fmt::format("dtype {} (expected F32)", dtype_name(t->dtype)));
+  if (t->shape != shape)
+    throw_format_error(f->source(), name, fmt::format("shape [{}] (expected [{}])", fmt::join(t->shape, ", "), fmt::join(shape, ", ")));
+  return to_float32(t->dtype, t->data);
+}
 
 }  // namespace mixpe::models

@@ -266,17 +266,6 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> weight_shapes(con
   return s;
 }
 
-std::vector<float> read_tensor(const SafetensorsFile* f, const std::string& name, const std::vector<std::int64_t>& shape) {
-  std::size_t n = 1;
-  for (auto d : shape) n *= static_cast<std::size_t>(d);
-  if (!f) return std::vector<float>(n, 0.0f);
-  const SafetensorsTensor* t = f->find(name);
-  if (!t) throw_format_error(f->source(), name, "missing tensor");
-  if (t->dtype != Dtype::kF32) throw_format_error(f->source(), name, fmt::format("dtype {} (expected F32)", dtype_name(t->dtype)));
-  if (t->shape != shape)
-    throw_format_error(f->source(), name, fmt::format("shape [{}] (expected [{}])", fmt::join(t->shape, ", "), fmt::join(shape, ", ")));
-  return to_float32(t->dtype, t->data);
-}
 
 float activate(float v, bool gelu) {
   return gelu ? static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)))) : std::max(v, 0.0f);

@@ -19,6 +19,10 @@ std::string_view to_string(ArrayMode m) {
   return "?";
 }
 
+std::string_view to_string(Dataflow d) { return d == Dataflow::kOs ? "os" : "ws"; }
+
+bool ws_supported(ArrayMode m) { return m != ArrayMode::kFp16; }
+
 namespace {
 
 ArrayTile weights_part(ArrayMode mode, const quant::QuantizedWeights& w, int n0, int rows, int cols, int group) {
@@ -118,6 +122,12 @@ ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_si
   return t;
 }
 
+ArrayTile to_weight_stationary(ArrayTile tile, int array_rows) {
+  tile.dataflow = Dataflow::kWs;
+  tile.array_rows = array_rows;
+  return tile;
+}
+
 void check_tile(const ArrayTile& t) {
   auto bad = [&](const std::string& why) {
     throw std::invalid_argument(fmt::format("array tile ({} {}x{} K={} g={}): {}", to_string(t.mode), t.rows, t.cols, t.k, t.group_size, why));
@@ -134,6 +144,7 @@ void check_tile(const ArrayTile& t) {
   if (t.q.size() != static_cast<std::size_t>(t.cols) * t.k) bad("weight code size");
   const std::size_t cw = static_cast<std::size_t>(t.cols) * t.wgroups();
   if (t.w_scale.size() != cw || t.w_zero.size() != cw) bad("scale/zero size");
+  if (t.dataflow == Dataflow::kWs) check_ws_shape(shape_of(t));
 }
 
 void check_stream(std::span<const ArrayTile> tiles) {
@@ -142,12 +153,74 @@ void check_stream(std::span<const ArrayTile> tiles) {
     check_tile(t);
     const ArrayTile& f = tiles[0];
     if (t.mode != f.mode || t.rows != f.rows || t.cols != f.cols || t.k != f.k || t.group_size != f.group_size ||
-        t.weight_bits != f.weight_bits || t.symmetric != f.symmetric)
+        t.weight_bits != f.weight_bits || t.symmetric != f.symmetric || t.dataflow != f.dataflow || t.array_rows != f.array_rows)
       throw std::invalid_argument(fmt::format("array stream: tile {} differs in mode or shape from tile 0", i));
   }
 }
 
-ArrayShape shape_of(const ArrayTile& t) { return ArrayShape{t.mode, t.rows, t.cols, t.k, t.group_size}; }
+ArrayShape shape_of(const ArrayTile& t) {
+  if (t.dataflow == Dataflow::kWs) return ArrayShape{t.mode, t.array_rows, t.cols, t.k, t.group_size, Dataflow::kWs, t.rows, t.weight_bits};
+  return ArrayShape{t.mode, t.rows, t.cols, t.k, t.group_size, Dataflow::kOs, t.rows, t.weight_bits};
+}
+
+int ws_lanes(int weight_bits) { return kWsLoadBits / weight_bits; }
+int ws_lane_rows(const ArrayShape& s) { return (s.rows + ws_lanes(s.weight_bits) - 1) / ws_lanes(s.weight_bits); }
+std::int64_t ws_period(const ArrayShape& s) { return std::max<std::int64_t>(s.tokens, ws_lane_rows(s)); }
+std::int64_t ws_weight_tiles(const ArrayShape& s, std::int64_t jobs) { return jobs * (s.k / s.rows); }
+
+std::int64_t load_stall_cycles(const ArrayShape& s, std::int64_t jobs) {
+  if (s.dataflow != Dataflow::kWs || jobs <= 0) return 0;
+  return (ws_weight_tiles(s, jobs) - 1) * (ws_period(s) - s.tokens);
+}
+
+void check_ws_shape(const ArrayShape& s) {
+  auto bad = [&](const std::string& why) {
+    throw std::invalid_argument(fmt::format("weight-stationary {} array {}x{} (M={} K={} g={} W{}): {}", to_string(s.mode), s.rows,
+                                            s.cols, s.tokens, s.k, s.group_size, s.weight_bits, why));
+  };
+  if (!ws_supported(s.mode)) bad("the fp16 baseline has no weight-stationary array");
+  if (s.rows <= 0 || s.cols <= 0 || s.k <= 0 || s.group_size <= 0) bad("non-positive dimension");
+  if (s.tokens < 1 || s.tokens > s.rows) bad("tokens M must be in 1..R (the bottom accumulators hold R tokens)");
+  if (s.group_size % s.rows != 0) bad("R must divide the group size (a weight tile's K-rows lie in one group)");
+  if (s.weight_bits < 2 || s.weight_bits > 8) bad("weight bits must be 2..8");
+}
+
+WsTokenSlot ws_token_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t) {
+  WsTokenSlot f;
+  const std::int64_t u = t - 1, p = ws_period(s);
+  if (u < 0 || u >= ws_weight_tiles(s, jobs) * p || u % p >= s.tokens) return f;
+  f.valid = true;
+  f.tile = u / p;
+  f.job = static_cast<int>(f.tile / (s.k / s.rows));
+  f.ktile = static_cast<int>(f.tile % (s.k / s.rows));
+  f.m = static_cast<int>(u % p);
+  return f;
+}
+
+WsLoadSlot ws_load_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t, int lane) {
+  WsLoadSlot f;
+  const int l = ws_lane_rows(s);
+  const int first = lane * l, len = std::min(l, s.rows - first);
+  const std::int64_t u = t - first, p = ws_period(s);  // row first + j of tile i loads on S_i + first + j - 1 = i p + first + j
+  if (len <= 0 || u < 0 || u >= ws_weight_tiles(s, jobs) * p || u % p >= len) return f;
+  f.valid = true;
+  f.tile = u / p;
+  f.job = static_cast<int>(f.tile / (s.k / s.rows));
+  f.ktile = static_cast<int>(f.tile % (s.k / s.rows));
+  f.row = first + static_cast<int>(u % p);
+  return f;
+}
+
+WsScaleSlot ws_scale_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t) {
+  WsScaleSlot f;
+  const std::int64_t p = ws_period(s);
+  if (t < 0 || t % p != 0 || t / p >= ws_weight_tiles(s, jobs)) return f;
+  f.valid = true;
+  f.tile = t / p;
+  f.job = static_cast<int>(f.tile / (s.k / s.rows));
+  f.ktile = static_cast<int>(f.tile % (s.k / s.rows));
+  return f;
+}
 
 std::int64_t cycles_per_group(const ArrayShape& s) { return std::max(s.group_size, s.rows); }
 
@@ -161,11 +234,28 @@ std::int64_t tile_latency(const ArrayShape& s) { return stream_latency(s, 1); }
 
 std::int64_t stream_latency(const ArrayShape& s, std::int64_t tiles) {
   if (tiles <= 0) return 0;
+  if (s.dataflow == Dataflow::kWs)  // last y valid on S_{T-1} + (M-1) + R + (C-1) + 5, counted from cycle 0
+    return (ws_weight_tiles(s, tiles) - 1) * ws_period(s) + s.tokens + s.rows + s.cols + 5;
   const std::int64_t p = cycles_per_group(s);
   return tiles * s.groups() * p + fill_drain(s) - p;
 }
 
+std::int64_t stream_issue_cycles(const ArrayShape& s, std::int64_t tiles) {
+  if (tiles <= 0) return 0;
+  if (s.dataflow == Dataflow::kWs) return ws_weight_tiles(s, tiles) * ws_period(s);
+  return tiles * s.groups() * cycles_per_group(s);
+}
+
+bool same_stream_shape(const ArrayShape& a, const ArrayShape& b) {
+  return a.mode == b.mode && a.dataflow == b.dataflow && a.rows == b.rows && a.cols == b.cols && a.k == b.k &&
+         a.group_size == b.group_size && a.tokens == b.tokens && (a.dataflow == Dataflow::kOs || a.weight_bits == b.weight_bits);
+}
+
 std::int64_t output_valid_cycle(const ArrayShape& s, std::int64_t tile, int r, int c) {
+  if (s.dataflow == Dataflow::kWs) {
+    const std::int64_t last = ws_weight_tiles(s, tile + 1) - 1;
+    return 1 + last * ws_period(s) + r + s.rows + c + 5;
+  }
   const std::int64_t p = cycles_per_group(s);
   const std::int64_t start = (tile * s.groups() + s.groups() - 1) * p + (s.mode == ArrayMode::kFp16 ? 1 : 0);
   return start + s.group_size + s.rows - 1 + c + (s.rows - 1 - r) + 5;
@@ -188,7 +278,7 @@ FeedSlot feed_slot(const ArrayShape& s, std::int64_t tiles, std::int64_t t, int 
 }
 
 std::int64_t drain_stall_cycles(const ArrayShape& s, std::int64_t tiles) {
-  if (tiles <= 0) return 0;
+  if (tiles <= 0 || s.dataflow == Dataflow::kWs) return 0;
   return (tiles * s.groups() - 1) * (cycles_per_group(s) - s.group_size);
 }
 

@@ -1,5 +1,5 @@
-// The output-stationary PE array (docs/array.md): operands, closed-form timing, and the abstract
-// model interface that the per-PE model, the tile model and (later) the Verilated RTL implement.
+// The PE array (docs/array.md): output-stationary and weight-stationary dataflows, operands,
+// closed-form timing, and the model interface the per-PE model, the tile model and the RTL implement.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,23 @@ enum class ArrayMode {
 };
 std::string_view to_string(ArrayMode m);
 
+// How the array maps a GEMM (docs/array.md): output-stationary (tokens on rows, channels on
+// columns, K streamed; the prefill mapping) or weight-stationary (K on rows, channels on columns,
+// weights held in the PEs while up to R tokens stream past; the decode mapping for M << R).
+enum class Dataflow { kOs, kWs };
+std::string_view to_string(Dataflow d);
+// True when the mode has a weight-stationary array (the integer-chain PEs; not fp16, whose FP32
+// accumulation order is fixed along K and cannot be split into per-tile partial sums).
+bool ws_supported(ArrayMode m);
+
 // One R x C output tile over K = groups * group_size. Rows beyond the real M or columns beyond
 // the real N are zero padded by the tile builders below.
+// Weight-stationary: `rows` is the number of tokens M (1..array_rows) streamed past each weight
+// tile, and the reduction runs in K / array_rows weight tiles of array_rows K-rows each.
 struct ArrayTile {
   ArrayMode mode = ArrayMode::kMixpeInt8;
+  Dataflow dataflow = Dataflow::kOs;
+  int array_rows = 0;  // weight-stationary only: the array's R
   int rows = 0, cols = 0, k = 0;
   int group_size = 0;    // the array's reduction group g (K for the int8 and fp16 baselines)
   int weight_group = 0;  // quantization group of w_scale/w_zero (equals group_size except fp16)
@@ -57,29 +70,41 @@ ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::Quantized
 ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 // An all-zero tile of the given shape (timing-only runs; cycles do not depend on data).
 ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits);
+// The same operands run weight-stationary on an array of `array_rows` rows (tile.rows = tokens).
+ArrayTile to_weight_stationary(ArrayTile tile, int array_rows);
 // Throws std::invalid_argument if sizes or the mode's constraints do not hold.
 void check_tile(const ArrayTile& t);
 ArrayShape shape_of(const ArrayTile& t);
 // check_tile on every tile, and all tiles of one mode and shape; throws std::invalid_argument.
 void check_stream(std::span<const ArrayTile> tiles);
 
-// Closed-form timing of docs/array.md.
+// Closed-form timing of docs/array.md. `rows` is always the array's R; `tokens` (M) and
+// `weight_bits` matter only to the weight-stationary dataflow.
 struct ArrayShape {
   ArrayMode mode = ArrayMode::kMixpeInt8;
   int rows = 0, cols = 0, k = 0, group_size = 0;
+  Dataflow dataflow = Dataflow::kOs;
+  int tokens = 0, weight_bits = 4;
   int groups() const { return k / group_size; }
 };
-// p = max(g, R): cycles per group including the feeder's drain-stall bubbles.
+// The functions below dispatch on s.dataflow; the formulas are in docs/array.md.
+// p = max(g, R): cycles per group including the feeder's drain-stall bubbles (output-stationary).
 std::int64_t cycles_per_group(const ArrayShape& s);
 // T_tile = (nG - 1) p + g + 2R + C + 3 (+1 for fp16's top-edge dequantizer stage).
 std::int64_t tile_latency(const ArrayShape& s);
 // n tiles streamed back to back: n nG p + (g + 2R + C + 3 - p) (+1 for fp16).
 std::int64_t stream_latency(const ArrayShape& s, std::int64_t tiles);
+// Cycles until the array can take the next stream of the same shape, which then continues this
+// one back to back while it drains: n nG p (output-stationary) or T P (weight-stationary).
+std::int64_t stream_issue_cycles(const ArrayShape& s, std::int64_t tiles);
+// True when a stream of shape b can continue a stream of shape a without draining it first.
+bool same_stream_shape(const ArrayShape& a, const ArrayShape& b);
 // Idle feeder cycles inserted so the drain keeps up, one run of p - g per group boundary:
 // (n nG - 1)(p - g). The slots after the stream's last group delay nothing and are not counted.
 std::int64_t drain_stall_cycles(const ArrayShape& s, std::int64_t tiles);
 // Cycle y[r][c] of tile `tile` in a stream becomes valid: e(nG-1, c, R-1-r) + 5 with
 // e(G, c, i) = S(G) + g + R - 1 + c + i and S(G) = (tile nG + G) p (+1 for fp16).
+// Weight-stationary: S_t + r + R + c + 5 for t the tile's last weight tile (r = the token).
 std::int64_t output_valid_cycle(const ArrayShape& s, std::int64_t tile, int r, int c);
 
 // The feeder schedule (docs/array.md "Dataflow"): which element enters row `lane`'s left edge (or
@@ -93,6 +118,39 @@ struct FeedSlot {
 };
 FeedSlot feed_slot(const ArrayShape& s, std::int64_t tiles, std::int64_t t, int lane);
 
+// Weight-stationary timing (docs/array.md "Weight-stationary dataflow"). A stream of `jobs` tiles
+// is T = jobs K / R weight tiles; weight tile t starts on cycle S_t = 1 + t P.
+inline constexpr int kWsLoadBits = 16;  // weight-load bits per column per cycle
+int ws_lanes(int weight_bits);                     // b = 16 / bits: W2 8, W3 5, W4 4, W8 2
+int ws_lane_rows(const ArrayShape& s);             // L = ceil(R / b)
+std::int64_t ws_period(const ArrayShape& s);       // P = max(M, L)
+std::int64_t ws_weight_tiles(const ArrayShape& s, std::int64_t jobs);  // T = jobs K / R
+// Idle token slots between weight tiles when loading bounds the period: (T - 1)(P - M).
+std::int64_t load_stall_cycles(const ArrayShape& s, std::int64_t jobs);
+// Throws std::invalid_argument unless the shape can run weight-stationary (mode, R | g, M <= R).
+void check_ws_shape(const ArrayShape& s);
+
+// The weight-stationary feeder, before the array's internal skews (column c sees everything c
+// cycles later, row r sees a token r cycles later). On cycle t:
+struct WsTokenSlot {  // token m of weight tile `tile` enters row 0 (t = S_tile + m)
+  bool valid = false;
+  int job = 0, ktile = 0, m = 0;
+  std::int64_t tile = 0;
+};
+struct WsLoadSlot {   // load lane `lane` writes row `row` of weight tile `tile` (t = S_tile + row - 1)
+  bool valid = false;
+  int job = 0, ktile = 0, row = 0;
+  std::int64_t tile = 0;
+};
+struct WsScaleSlot {  // the zero points and scales of tile's group are presented (t = S_tile - 1)
+  bool valid = false;
+  int job = 0, ktile = 0;
+  std::int64_t tile = 0;
+};
+WsTokenSlot ws_token_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t);
+WsLoadSlot ws_load_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t, int lane);
+WsScaleSlot ws_scale_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t);
+
 // What one stream of tiles produced.
 struct StreamResult {
   std::vector<std::vector<float>> y;  // per tile, [rows][cols]
@@ -100,6 +158,7 @@ struct StreamResult {
   std::vector<std::int64_t> last_valid_cycle;  // per tile: cycle its last output became valid
   std::vector<std::vector<std::int64_t>> valid_cycle;  // per tile, [rows][cols]: cycle y became valid
   std::int64_t drain_stall_cycles = 0;
+  std::int64_t load_stall_cycles = 0;  // weight-stationary: token slots idle while weights load
   std::int64_t pe_macs = 0;       // PE operations (one per PE per valid element)
   std::int64_t dequant_ops = 0;   // values through the dequantization units
   std::int64_t edge_ops = 0;      // edge-unit additions (A sums)

@@ -1,5 +1,5 @@
-// Tile-level array model: closed-form cycles from docs/array.md and direct numerics that follow
-// the same dequantization contract as the per-PE model (both are checked against quant's oracles).
+// Tile-level array model: closed-form cycles from docs/array.md (both dataflows) and direct numerics
+// that follow the same dequantization contract as the per-PE model (both are checked against quant's oracles).
 #include <vector>
 
 #include "quant/pe_arith.h"
@@ -64,6 +64,25 @@ void compute_fp16(const ArrayTile& t, std::vector<float>& y) {
     }
 }
 
+// Weight-stationary: the same numerics (the tile holds the M tokens as rows), closed-form timing
+// and event counts of docs/array.md; `s.rows` is the array's R, `s.tokens` the tile's M.
+void ws_timing(const ArrayShape& s, std::int64_t jobs, StreamResult& res) {
+  const std::int64_t m = s.tokens;
+  for (std::int64_t i = 0; i < jobs; ++i) {
+    res.last_valid_cycle.push_back(output_valid_cycle(s, i, s.tokens - 1, s.cols - 1));
+    std::vector<std::int64_t> v(static_cast<std::size_t>(m) * s.cols);
+    for (int r = 0; r < s.tokens; ++r)
+      for (int c = 0; c < s.cols; ++c) v[static_cast<std::size_t>(r) * s.cols + c] = output_valid_cycle(s, i, r, c);
+    res.valid_cycle.push_back(std::move(v));
+  }
+  const std::int64_t weight_tiles = ws_weight_tiles(s, jobs);
+  res.cycles = stream_latency(s, jobs);
+  res.load_stall_cycles = load_stall_cycles(s, jobs);
+  res.pe_macs = weight_tiles * m * s.rows * s.cols;
+  res.dequant_ops = jobs * m * s.cols * s.groups();
+  res.edge_ops = weight_tiles * m * s.rows;
+}
+
 class TileArrayModel final : public ArrayModel {
  public:
   std::string_view name() const override { return "tile"; }
@@ -83,6 +102,10 @@ class TileArrayModel final : public ArrayModel {
         case ArrayMode::kFp16: compute_fp16(t, y); break;
       }
       res.y.push_back(std::move(y));
+    }
+    if (s.dataflow == Dataflow::kWs) {
+      ws_timing(s, n, res);
+      return res;
     }
     const std::int64_t p = cycles_per_group(s);
     const std::int64_t fill = stream_latency(s, 1) - p * s.groups();  // cycles after the last group starts

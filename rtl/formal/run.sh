@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Yosys proofs: shift-and-add == multiplication for every input (SAT), and the MixPE PE == the multiplier PE
-# cycle for cycle (equivalence by induction), for INT4xINT8 and INT2xINT8, unsigned and signed codes.
+# cycle for cycle (equivalence by induction), likewise the two weight-stationary PE kinds, for INT4xINT8 and
+# INT2xINT8, unsigned and signed codes.
 set -euo pipefail
 rtl_dir=$(cd "$(dirname "$0")/.." && pwd)
 for bits in 4 2; do
@@ -28,5 +29,19 @@ for bits in 4 2; do
       equiv_induct
       equiv_status -assert" > /dev/null
     echo "proved: mixpe_pe == mixpe_pe_mac (INT${bits}xINT8, $([[ $signed == 1 ]] && echo signed || echo unsigned) codes), all outputs, every cycle"
+
+    # The weight-stationary PE: shift-and-add kind == multiplier kind, same registers by name.
+    yosys -q -p "
+      read_verilog -sv -DSYNTHESIS $rtl_dir/mixpe_shift_add.sv $rtl_dir/mixpe_pe_ws.sv $rtl_dir/formal/mixpe_pe_ws_kinds.sv
+      chparam -set ActW 8 -set WBits $bits -set WSigned $signed -set PW 19 mixpe_pe_ws_shift_add mixpe_pe_ws_mul
+      hierarchy -check
+      proc; flatten; opt_clean
+      async2sync
+      equiv_make mixpe_pe_ws_shift_add mixpe_pe_ws_mul equiv
+      hierarchy -top equiv
+      equiv_simple -seq 2
+      equiv_induct
+      equiv_status -assert" > /dev/null
+    echo "proved: mixpe_pe_ws shift-and-add == multiplier (INT${bits}xINT8, $([[ $signed == 1 ]] && echo signed || echo unsigned) codes), all outputs, every cycle"
   done
 done

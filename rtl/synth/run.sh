@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Yosys area flow: synthesizes each PE kind, the edge and dequantization units and 4x4 arrays; prints a Markdown
-# table of cells, flip-flops and `stat -tech cmos` transistor estimates. Usage: rtl/synth/run.sh [--update-doc]
+# table of cells, flip-flops and `stat -tech cmos` transistor estimates.
+# Usage: rtl/synth/run.sh [--update-doc | --only REGEX]   (--only: just the units whose name matches, no doc update)
 set -euo pipefail
+only=""
+if [[ ${1:-} == --only ]]; then
+  only=${2:?"--only needs a regular expression"}
+fi
 rtl_dir=$(cd "$(dirname "$0")/.." && pwd)
 doc="$rtl_dir/../docs/rtl.md"
 work=$(mktemp -d)
@@ -26,7 +31,14 @@ units=(
   "4x4 array, INT8 baseline|mixpe_array|-set Rows 4 -set Cols 4 -set PeKind 1 -set WBits 8 -set WSigned 1 -set GroupMax 256"
   "4x4 array, FP16 baseline|mixpe_array|-set Rows 4 -set Cols 4 -set PeKind 2 -set WBits 4 -set GroupMax 256"
   "4x4 array, MixPE INT4xFP16|mixpe_array|-set Rows 4 -set Cols 4 -set PeKind 0 -set ActFp 1 -set WBits 4 -set GroupMax 128"
+  "WS PE, MixPE INT4xINT8 (weight register, psum in/out)|mixpe_pe_ws|-set PeKind 0 -set ActW 8 -set WBits 4 -set PW 19"
+  "4x4 WS array, MixPE INT4xINT8|mixpe_array_ws|-set Rows 4 -set Cols 4 -set PeKind 0 -set WBits 4 -set GroupMax 128"
 )
+if [[ -n $only ]]; then
+  kept=()
+  for u in "${units[@]}"; do [[ ${u%%|*} =~ $only ]] && kept+=("$u"); done
+  units=("${kept[@]}")
+fi
 
 synth_one() {
   local idx=$1 top=$2 params=$3

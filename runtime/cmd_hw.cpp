@@ -19,6 +19,21 @@ std::string summary(const sim::AcceleratorConfig& c) {
                      c.dram.preset);
 }
 
+// The DRAM energy values with where each comes from: the preset's source, or the key that set it.
+void print_dram_energy(const sim::DramConfig& d) {
+  const sim::DramConfig preset = sim::dram_preset(d.preset);
+  const sim::DramEnergySources src = sim::dram_energy_sources(d.preset);
+  auto line = [](const char* what, double value, const char* unit, double preset_value, const std::string& source, const char* key) {
+    const std::string from = value == preset_value ? source : fmt::format("set by {} (preset value {})", key, preset_value);
+    fmt::print("    {:<10} {:>10g} {:<7} {}\n", what, value, unit, from);
+  };
+  fmt::print("  DRAM energy ({}):\n", d.preset);
+  line("read", d.read_pj_per_bit, "pJ/bit", preset.read_pj_per_bit, src.read, "dram.read_pj_per_bit");
+  line("write", d.write_pj_per_bit, "pJ/bit", preset.write_pj_per_bit, src.write, "dram.write_pj_per_bit");
+  line("activate", d.activate_pj, "pJ", preset.activate_pj, src.activate, "dram.activate_pj");
+  line("background", d.background_mw, "mW", preset.background_mw, src.background, "dram.background_mw");
+}
+
 }  // namespace
 
 CommandAction add_hw_command(CLI::App& app) {
@@ -43,6 +58,7 @@ CommandAction add_hw_command(CLI::App& app) {
       fmt::print("  buffers: WBUF {} KiB, IBUF {} KiB, OBUF {} KiB\n", c.wbuf.size_kib, c.ibuf.size_kib, c.obuf.size_kib);
       fmt::print("  DRAM: {} bits x {} transfers/clock at {} MHz, {} banks\n", c.dram.bus_bits, c.dram.data_rate,
                  c.dram.clock_mhz, c.dram.banks);
+      print_dram_energy(c.dram);
       std::string flags;
       for (const std::string& f : sim::verilator_parameters(c)) flags += " " + f;
       fmt::print("  RTL parameters:{}\n", flags);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "models/llm/model_config.h"
@@ -129,6 +130,7 @@ CommandAction add_simulate_command(CLI::App& app) {
 CommandAction add_compare_command(CLI::App& app) {
   struct State {
     std::vector<std::string> designs = {"fp16_32x28", "int8_32x32", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"};
+    std::vector<std::string> overrides;
     WorkloadOptions w;
     std::string json_path;
   };
@@ -137,6 +139,7 @@ CommandAction add_compare_command(CLI::App& app) {
   cmd->add_option("--hw", st->designs, "Designs to compare (presets or .yaml files); the first fp16 design is the baseline")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_option("-p,--param", st->overrides, "Override a hardware key in every design, e.g. -p dram.preset=hbm2 (repeatable)");
   add_workload_options(cmd, st->w);
   cmd->add_option("--json", st->json_path, "Write every design's report and the normalized table as JSON to this file");
   return [st]() {
@@ -148,7 +151,7 @@ CommandAction add_compare_command(CLI::App& app) {
     for (std::size_t i = 0; i < st->designs.size(); ++i) {
       const std::string& hw = st->designs[i];
       fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, st->designs.size(), hw);
-      const sim::AcceleratorConfig cfg = sim::load_config(hw);
+      const sim::AcceleratorConfig cfg = sim::load_config(hw, st->overrides);
       if (!have_base && cfg.pe_type == sim::PeType::kFp16) {
         base = i;
         have_base = true;
@@ -163,6 +166,7 @@ CommandAction add_compare_command(CLI::App& app) {
       std::vector<std::string> args = {self, "simulate", "-q", "--hw", hw, "--model", st->w.model, "--phase", st->w.phase,
                                        "--batch", std::to_string(st->w.batch), "--seq", std::to_string(st->w.seq),
                                        "--executor", "cycle", "--dft-bits", std::to_string(st->w.dft_bits), "--json", tmp.string()};
+      for (const std::string& o : st->overrides) args.insert(args.end(), {"-p", o});
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -194,6 +198,7 @@ CommandAction add_compare_command(CLI::App& app) {
     };
     fmt::print("{} {} ({} executor); time and energy normalized to {} (lower is better)\n", workload.model, workload.description,
                st->w.executor, st->designs[base]);
+    if (!st->overrides.empty()) fmt::print("  every design with: {}\n", fmt::join(st->overrides, " "));
     fmt::print("  columns: t/e = normalized time/energy of all ops, of the GEMMs (linear + attention), of the linear layers\n");
     fmt::print("{:<20} {:>11} {:>10} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6}\n", "design", "latency ms", "energy mJ", "t all",
                "e all", "t gemm", "e gemm", "t lin", "e lin", "util%");
@@ -215,7 +220,7 @@ CommandAction add_compare_command(CLI::App& app) {
     }
     if (!st->json_path.empty()) {
       write_file_atomic(st->json_path, nlohmann::json{{"schema", "mixpe.compare/1"}, {"baseline", st->designs[base]},
-                                                      {"table", table}, {"reports", reports}}.dump(2) + "\n");
+                                                      {"overrides", st->overrides}, {"table", table}, {"reports", reports}}.dump(2) + "\n");
     }
     return 0;
   };

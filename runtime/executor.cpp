@@ -2,6 +2,7 @@
 #include "runtime/executor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -31,22 +32,84 @@ sim::VectorOp vector_op_of(const models::Op& op, const Workload& model) {
   }
 }
 
-// Vector ops work on OBUF-resident FP32 rows, in chunks that fit half of OBUF.
-void emit_vector(const models::Op& op, sim::VectorOp vop, const sim::AcceleratorConfig& cfg, sim::Program& prog) {
+// Bytes of `elements` values (rows of `width`) in the array's activation format: per-token INT8
+// codes and an FP32 scale, FP16/BF16 mantissas with a shift byte per group, or FP16.
+std::int64_t activation_format_bytes(std::int64_t elements, std::int64_t width, const sim::AcceleratorConfig& cfg) {
+  const std::int64_t rows = ceil_div(elements, width);
+  switch (sim::array_mode_of(cfg)) {
+    case sim::ArrayMode::kMixpeInt8:
+    case sim::ArrayMode::kInt8: return elements + 4 * rows;
+    case sim::ArrayMode::kMixpeAligned: return 2 * elements + rows * ceil_div(width, cfg.group_size > 0 ? cfg.group_size : width);
+    case sim::ArrayMode::kFp16: return 2 * elements;
+  }
+  return elements;
+}
+
+// Bytes of `elements` values (rows of `width`) in the weight format: packed codes plus an FP16
+// scale and a zero-point byte per group (per row when per-channel).
+std::int64_t weight_format_bytes(std::int64_t elements, std::int64_t width, const sim::AcceleratorConfig& cfg) {
+  const std::int64_t g = cfg.group_size > 0 ? cfg.group_size : width;
+  return ceil_div(elements * cfg.weight_bits, 8) + 3 * ceil_div(elements, g);
+}
+
+// One pass of the vector unit over DRAM-resident FP32 tensors: chunks of rows are loaded into a
+// half of OBUF (`inputs` tensors side by side), run through `vops` in place, and the result is
+// stored in `out_bytes` bytes (FP32, or an array format when the pass quantizes). The two OBUF
+// halves alternate so the next chunk loads while this one computes.
+struct VectorPass {
+  std::int64_t elements = 0, width = 0;
+  int inputs = 1;
+  std::vector<std::pair<sim::VectorOp, double>> vops;  // each op runs on this share of the rows
+  std::int64_t out_bytes = 0;
+};
+
+void emit_vector_pass(const VectorPass& v, const sim::AcceleratorConfig& cfg, sim::Program& prog, std::uint64_t* dram_cursor) {
   const std::int64_t half = cfg.obuf.size_bytes() / 2;
-  const std::int64_t cols = std::min<std::int64_t>(op.width, half / 4);
-  const std::int64_t rows_total = ceil_div(op.elements, cols);
-  const std::int64_t rows_per = std::max<std::int64_t>(1, half / (cols * 4));
+  const std::int64_t cols = std::max<std::int64_t>(1, std::min<std::int64_t>(v.width, half / (4 * v.inputs)));
+  const std::int64_t rows_total = ceil_div(v.elements, cols);
+  const std::int64_t rows_per = std::max<std::int64_t>(1, half / (cols * 4 * v.inputs));
+  const std::uint64_t in_base = *dram_cursor;
+  const std::uint64_t out_base = in_base + static_cast<std::uint64_t>(rows_total * cols * 4 * v.inputs);
+  *dram_cursor = out_base + static_cast<std::uint64_t>(v.out_bytes);
+  std::int64_t stored = 0;
+  int slot = 1;
   for (std::int64_t r = 0; r < rows_total; r += rows_per) {
     const std::int64_t rows = std::min(rows_per, rows_total - r);
-    prog.code.push_back(sim::vector_op(vop, sim::BufferId::kObuf, static_cast<int>(rows), static_cast<int>(cols), 0, 0));
+    const std::int64_t in_bytes = rows * cols * 4;
+    slot ^= 1;
+    const std::int64_t base = slot * half;
+    for (int i = 0; i < v.inputs; ++i) {
+      const std::uint64_t src = in_base + static_cast<std::uint64_t>((static_cast<std::int64_t>(i) * rows_total + r) * cols * 4);
+      prog.code.push_back(sim::dma_load(sim::BufferId::kObuf, base + i * in_bytes, src, in_bytes));
+    }
+    for (const auto& [vop, share] : v.vops) {
+      const std::int64_t op_rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * share + 0.5));
+      prog.code.push_back(sim::vector_op(vop, sim::BufferId::kObuf, static_cast<int>(op_rows), static_cast<int>(cols), base, base));
+    }
+    // The output shrinks with quantization; each chunk stores its share, the last the remainder.
+    const std::int64_t out = r + rows >= rows_total ? v.out_bytes - stored : v.out_bytes * rows / rows_total;
+    if (out > 0) prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, base, out_base + static_cast<std::uint64_t>(stored), out));
+    stored += out;
   }
 }
 
 // Event counts of instructions [first, end): GEMMs through sim::gemm_events (the accelerator's own
-// accounting), DMA and vector ops as the accelerator's units record them.
-sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg) {
+// accounting), DMA and vector ops as the accelerator's units record them. DRAM row activations come
+// from `rows`, which carries the open rows from one call to the next in program order; the op runs
+// over [start_cycle, start_cycle + cycles) with its transfers spread in proportion to their bytes,
+// so that refreshes falling inside it close the rows as in the cycle model.
+sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg,
+                           sim::DramRowTracker& rows, std::int64_t start_cycle, std::int64_t cycles) {
   sim::RunStats s;
+  std::int64_t dma_bytes = 0, dma_done = 0;
+  for (std::size_t i = first; i < end; ++i)
+    if (prog.code[i].op == sim::Opcode::kLoad || prog.code[i].op == sim::Opcode::kStore) dma_bytes += prog.code[i].bytes;
+  auto activates = [&](const sim::Instruction& in) {
+    const double at = static_cast<double>(start_cycle) + static_cast<double>(cycles) * static_cast<double>(dma_done) / static_cast<double>(dma_bytes);
+    rows.advance_to(static_cast<std::int64_t>(at * 1e6 / cfg.clock_mhz));
+    dma_done += in.bytes;
+    return rows.access(in.dram_addr, static_cast<std::uint64_t>(in.bytes));
+  };
   s.config_name = cfg.name;
   s.rows = cfg.rows;
   s.cols = cfg.cols;
@@ -58,12 +121,14 @@ sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::siz
     switch (in.op) {
       case sim::Opcode::kLoad:
         s.dram.bits_read += in.bytes * 8;
+        s.dram.activates += activates(in);
         buf(in.buf).bits_written += in.bytes * 8;
         ++s.dma_load.transfers;
         s.dma_load.bytes += in.bytes;
         break;
       case sim::Opcode::kStore:
         s.dram.bits_written += in.bytes * 8;
+        s.dram.activates += activates(in);
         buf(in.buf).bits_read += in.bytes * 8;
         ++s.dma_store.transfers;
         s.dma_store.bytes += in.bytes;
@@ -96,27 +161,80 @@ sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::siz
   return s;
 }
 
-// Closed-form cycles of vector instructions run back to back on the vector unit.
-std::int64_t vector_cycles(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg) {
-  std::int64_t total = 0;
+// Closed-form cycles of one vector pass, instructions [first, end): each chunk's vector work
+// overlaps its neighbours' DMA (two OBUF halves), so the pass takes the longer of the DMA stream
+// (plus the last chunk's vector work) and the vector work (plus the first chunk's loads and the
+// last chunk's store).
+std::int64_t vector_pass_cycles(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg) {
+  const MachineModel mm(cfg);
+  double dma = 0, vec = 0, first_load = 0, last_store = 0, chunk_vec = 0;
+  bool vector_seen = false, chunk_done = false;
   for (std::size_t i = first; i < end; ++i) {
     const sim::Instruction& in = prog.code[i];
-    const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
-    const std::int64_t compute = cfg.vector_latency_cycles + ceil_div(elems * sim::vector_ops_per_element(in.vop), cfg.vector_lanes);
-    total += std::max(compute, ceil_div(elems * 64, cfg.obuf.bits_per_cycle()));
+    if (in.op == sim::Opcode::kLoad || in.op == sim::Opcode::kStore) {
+      const double t = static_cast<double>(in.bytes) * 8.0 / mm.dram_bits_per_cycle + static_cast<double>(mm.dram_latency_cycles);
+      dma += t;
+      if (in.op == sim::Opcode::kLoad) {
+        if (!vector_seen) first_load += t;
+        if (chunk_done) chunk_vec = 0, chunk_done = false;
+      } else {
+        last_store = t;
+        chunk_done = true;
+      }
+    } else if (in.op == sim::Opcode::kVector) {
+      const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
+      const std::int64_t compute = cfg.vector_latency_cycles + ceil_div(elems * sim::vector_ops_per_element(in.vop), cfg.vector_lanes);
+      const double c = static_cast<double>(std::max(compute, ceil_div(elems * 64, cfg.obuf.bits_per_cycle())));
+      vec += c;
+      chunk_vec += c;
+      vector_seen = true;
+    }
   }
-  return total;
+  return static_cast<std::int64_t>(std::max(dma + chunk_vec, first_load + vec + last_store) + 0.5);
 }
 
-std::vector<std::string> modelling_notes(const sim::AcceleratorConfig& cfg) {
-  return {
-      "every op reads its inputs from DRAM and writes its FP32 outputs back (no inter-op fusion); an op starts when the op it "
+// The op's roofline: its operations at the peak rate of the unit that runs them, and its compulsory
+// DRAM bytes at the interface's peak bandwidth (refresh and row misses excluded).
+Roofline roofline_of(const OpResult& r, const sim::AcceleratorConfig& cfg) {
+  Roofline f;
+  const double peak_bits = static_cast<double>(cfg.dram.bus_bits) * cfg.dram.data_rate * cfg.dram.clock_mhz / cfg.clock_mhz;
+  const std::int64_t ops = r.op.is_gemm() ? 2 * r.op.macs() : r.counts.vector.element_ops;
+  const std::int64_t per_cycle = r.op.is_gemm() ? 2LL * cfg.rows * cfg.cols : cfg.vector_lanes;
+  f.ops = ops;
+  f.compute_cycles = ceil_div(ops, per_cycle);
+  f.memory_cycles = static_cast<std::int64_t>(std::ceil(static_cast<double>(r.compulsory_dram_bytes) * 8.0 / peak_bits));
+  f.intensity = r.compulsory_dram_bytes > 0 ? static_cast<double>(ops) / static_cast<double>(r.compulsory_dram_bytes) : 0.0;
+  return f;
+}
+
+// True when GEMM ops[i] reads its input from a vector op, which quantized it on the way out.
+bool input_from_vector_op(const std::vector<models::Op>& ops, std::size_t i) {
+  while (i > 0 && ops[i].shares_input_with_previous) --i;
+  return i > 0 && !ops[i - 1].is_gemm();
+}
+
+std::vector<std::string> modelling_notes(const Workload& w, const sim::AcceleratorConfig& cfg) {
+  std::vector<std::string> notes = {
+      "every op reads its inputs from DRAM and writes its output back (no inter-op fusion); an op starts when the op it "
       "depends on has finished (q/k/v and gate/up projections, which share their input, overlap)",
-      fmt::format("attention GEMMs run on the array with the KV cache in the array's weight format (W{} g{})", cfg.weight_bits,
-                  cfg.group_size),
-      "vector ops (norms, softmax, rotary, activations, residuals) run on OBUF-resident data; their DRAM traffic is not modelled",
-      "causal prefill computes the full score matrix (masked tiles are not skipped)",
-      "the array is output-stationary (rows = tokens): with M < rows, the remaining rows idle"};
+      "vector ops stream their FP32 inputs from DRAM through OBUF; one that feeds a GEMM quantizes its output to the array's "
+      "activation format on the way out, and a GEMM whose input comes from another GEMM first runs a quantization pass"};
+  bool has_kv = false;
+  for (const models::Op& op : w.ops) has_kv = has_kv || op.kv_elements > 0;
+  if (has_kv) {
+    notes.push_back(fmt::format("K and V are written in the array's weight format (W{} g{}), the KV cache the attention GEMMs read{}",
+                                cfg.weight_bits, cfg.group_size,
+                                w.spec.phase == models::Phase::kDecode && w.unit == "token" ? "; a decode step writes the new token's rows" : ""));
+  }
+  if (w.unit == "token" && w.spec.phase == models::Phase::kPrefill) notes.push_back("causal prefill computes the full score matrix (masked tiles are not skipped)");
+  switch (cfg.dataflow) {
+    case sim::ArrayDataflow::kOs: notes.push_back("the array is output-stationary (rows = tokens): with M < rows, the remaining rows idle"); break;
+    case sim::ArrayDataflow::kWs:
+      notes.push_back("the array is weight-stationary (weights held in the PEs, up to R tokens stream past, 16 load bits per column per cycle)");
+      break;
+    case sim::ArrayDataflow::kBoth: notes.push_back("the mapper picks output- or weight-stationary per GEMM, whichever is faster (each op's mapping says which)"); break;
+  }
+  return notes;
 }
 
 }  // namespace
@@ -148,26 +266,66 @@ CompiledWorkload compile_workload(const Workload& model, const sim::AcceleratorC
   const std::vector<models::Op>& ops = model.ops;
   CompiledWorkload cw;
   std::uint64_t dram_cursor = 0;
-  for (const models::Op& op : ops) {
-    if (progress) progress("map", static_cast<std::int64_t>(cw.ops.size()), static_cast<std::int64_t>(ops.size()));
+  sim::DramRowTracker dram_rows(cfg.dram);
+  std::int64_t op_start = 0;  // the op's analytic start cycle, for the DRAM refresh windows
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const models::Op& op = ops[i];
+    if (progress) progress("map", static_cast<std::int64_t>(i), static_cast<std::int64_t>(ops.size()));
     OpResult r;
     r.op = op;
     // An op waits for the result of the one before it, unless both read the same input.
     if (!cw.program.code.empty() && !op.shares_input_with_previous) cw.program.code.push_back(sim::barrier());
     r.first_instr = static_cast<std::int64_t>(cw.program.code.size());
+    std::int64_t pass_bytes = 0;
+    auto pass = [&](const VectorPass& v) {
+      const std::size_t first = cw.program.code.size();
+      emit_vector_pass(v, cfg, cw.program, &dram_cursor);
+      r.cycles += vector_pass_cycles(cw.program, first, cw.program.code.size(), cfg);
+      pass_bytes += v.elements * 4 * v.inputs + v.out_bytes;
+    };
     if (op.is_gemm()) {
-      GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count, op.weight_bits}, cfg, op.name);
+      // A GEMM's input arrives in the array's activation format when a vector op produced it (it
+      // quantizes on the way out); after another GEMM, or at the start, a pass quantizes it first.
+      if (!input_from_vector_op(ops, i)) {
+        const std::int64_t x = op.m * op.k * op.count;
+        pass({x, op.k, 1, {{sim::VectorOp::kQuantize, 1.0}}, activation_format_bytes(x, op.k, cfg)});
+        cw.program.code.push_back(sim::barrier());
+      }
+      const GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count, op.weight_bits}, cfg, op.name);
       emit_gemm(mp, op.count, cfg, cw.program, &dram_cursor);
-      r.mapping = fmt::format("{}x{}x{} {}{}", mp.tm, mp.tn, mp.tk, to_string(mp.order),
+      r.dataflow = sim::to_string(mp.dataflow);
+      r.mapping = fmt::format("{} {}x{}x{} {}{}", r.dataflow, mp.tm, mp.tn, mp.tk, to_string(mp.order),
                               mp.k != op.k ? fmt::format(", K padded {}->{}", op.k, mp.k) : "");
-      r.cycles = mp.est_cycles;
+      r.cycles += mp.est_cycles;
+      sim::Instruction whole = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(op.m), static_cast<int>(op.n), static_cast<int>(mp.k),
+                                         mp.group, 0, 0, 0);
+      whole.weight_bits = mp.weight_bits;
+      const sim::GemmFootprint f = sim::gemm_footprint(whole, cfg);
+      r.compulsory_dram_bytes = op.count * (f.wgt_bytes + f.act_bytes + f.out_bytes);
+      if (op.kv_elements > 0) {  // K or V into the KV cache: a pass quantizes the stored output
+        cw.program.code.push_back(sim::barrier());
+        pass({op.kv_elements, op.kv_width, 1, {{sim::VectorOp::kQuantizeWeights, 1.0}}, weight_format_bytes(op.kv_elements, op.kv_width, cfg)});
+      }
     } else {
-      emit_vector(op, vector_op_of(op, model), cfg, cw.program);
+      // A vector op that feeds a GEMM quantizes its output for it; K and V rows (the KV cache) go
+      // to the weight format instead.
+      const bool feeds_gemm = i + 1 < ops.size() && ops[i + 1].is_gemm();
+      const std::int64_t plain = op.elements - op.kv_elements;
+      VectorPass v{op.elements, op.width, op.inputs, {{vector_op_of(op, model), 1.0}}, 0};
+      const double kv_share = static_cast<double>(op.kv_elements) / static_cast<double>(op.elements);
+      if (feeds_gemm && plain > 0) v.vops.push_back({sim::VectorOp::kQuantize, 1.0 - kv_share});
+      if (op.kv_elements > 0) v.vops.push_back({sim::VectorOp::kQuantizeWeights, kv_share});
+      v.out_bytes = (feeds_gemm ? activation_format_bytes(plain, op.width, cfg) : 4 * plain) +
+                    (op.kv_elements > 0 ? weight_format_bytes(op.kv_elements, op.kv_width, cfg) : 0);
+      pass(v);
+      r.dataflow = "vector";
     }
+    r.compulsory_dram_bytes += pass_bytes;
     r.end_instr = static_cast<std::int64_t>(cw.program.code.size());
-    r.counts = count_events(cw.program, r.first_instr, r.end_instr, cfg);
-    if (!op.is_gemm()) r.cycles = vector_cycles(cw.program, r.first_instr, r.end_instr, cfg);
+    r.counts = count_events(cw.program, r.first_instr, r.end_instr, cfg, dram_rows, op_start, r.cycles);
+    op_start += r.cycles;
     r.dram_bytes = (r.counts.dram.bits_read + r.counts.dram.bits_written) / 8;
+    r.roofline = roofline_of(r, cfg);
     cw.ops.push_back(std::move(r));
   }
   if (progress) progress("map", static_cast<std::int64_t>(ops.size()), static_cast<std::int64_t>(ops.size()));
@@ -192,7 +350,7 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
   rep.clock_mhz = cfg.clock_mhz;
   rep.tokens = model.units;
   rep.instructions = static_cast<std::int64_t>(cw.program.code.size());
-  rep.notes = modelling_notes(cfg);
+  rep.notes = modelling_notes(model, cfg);
 
   if (executor == ExecutorKind::kCycle) {
 #if !MIXPE_WITH_SYSTEMC
@@ -227,6 +385,13 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
       rep.energy += r.energy;
     }
 
+  }
+  rep.peak_ops_per_s = 2.0 * cfg.rows * cfg.cols * cfg.clock_mhz * 1e6;
+  rep.peak_dram_bytes_per_s = static_cast<double>(cfg.dram.bus_bits) * cfg.dram.data_rate * cfg.dram.clock_mhz * 1e6 / 8.0;
+  for (const OpResult& r : cw.ops) {
+    rep.roofline_cycles += r.roofline.cycles();
+    if (r.roofline.memory_cycles > r.roofline.compute_cycles) rep.memory_bound_roofline_cycles += r.roofline.cycles();
+    rep.compulsory_dram_bytes += r.compulsory_dram_bytes;
   }
   rep.utilization = rep.total_cycles > 0 ? static_cast<double>(useful_macs) / (static_cast<double>(cfg.rows) * cfg.cols * rep.total_cycles) : 0.0;
   rep.ops = std::move(cw.ops);

@@ -19,12 +19,27 @@ enum class ExecutorKind { kAnalytic, kCycle };
 const char* to_string(ExecutorKind e);
 ExecutorKind parse_executor(const std::string& name);  // throws std::invalid_argument naming it
 
+// An op's roofline: the fewest cycles its operations and its compulsory DRAM traffic allow.
+struct Roofline {
+  std::int64_t ops = 0;             // 2 per MAC on the array; element operations on the vector unit
+  double intensity = 0;             // ops per compulsory DRAM byte
+  std::int64_t compute_cycles = 0;  // ops at the unit's peak (2 R C per cycle, or the vector lanes)
+  std::int64_t memory_cycles = 0;   // compulsory bytes at the DRAM interface's peak bandwidth
+  std::int64_t cycles() const { return compute_cycles > memory_cycles ? compute_cycles : memory_cycles; }
+  const char* bound() const { return memory_cycles > compute_cycles ? "memory" : "compute"; }
+};
+
 struct OpResult {
   models::Op op;
-  std::string mapping;            // tiling and loop order, for GEMMs
+  std::string dataflow;           // "os" or "ws" for GEMMs, "vector" otherwise
+  std::string mapping;            // dataflow, tiling and loop order, for GEMMs
   std::int64_t first_instr = 0, end_instr = 0;  // [first, end) in the program
   std::int64_t cycles = 0;        // latency attributed to this op
   std::int64_t dram_bytes = 0;
+  // Bytes the op must move: GEMM operands once (weights, activations in the array's format, FP32
+  // outputs) and the quantization passes' and vector ops' streams.
+  std::int64_t compulsory_dram_bytes = 0;
+  Roofline roofline;
   sim::RunStats counts;           // event counts of this op's instructions (cycles.total = `cycles`)
   sim::EnergyBreakdown energy;    // picojoules, counts x technology table + leakage x cycles
 };
@@ -40,6 +55,11 @@ struct SimulationReport {
   double clock_mhz = 0;
   sim::EnergyBreakdown energy;    // whole run
   double utilization = 0;         // PE MACs / (R C cycles)
+  double peak_ops_per_s = 0;      // the array's 2 R C operations per cycle
+  double peak_dram_bytes_per_s = 0;  // the DRAM interface's peak (refresh and row misses excluded)
+  std::int64_t roofline_cycles = 0;  // sum of the ops' roofline cycles (ops run one after another)
+  std::int64_t memory_bound_roofline_cycles = 0;  // the part of it from memory-bound ops
+  std::int64_t compulsory_dram_bytes = 0;
   std::int64_t instructions = 0;
   std::vector<std::string> notes; // modelling choices the numbers depend on
 

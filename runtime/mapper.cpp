@@ -17,14 +17,14 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 sim::Instruction gemm_instr(const GemmMapping& mp, std::int64_t m, std::int64_t n, const sim::AcceleratorConfig& cfg) {
   sim::Instruction in = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group, 0, 0, 0);
   in.weight_bits = mp.weight_bits;
+  in.dataflow = mp.dataflow;
   return in;
 }
 
-// Array cycles of one GEMM instruction, as the array unit charges them.
-std::int64_t gemm_cycles(const GemmMapping& mp, std::int64_t m, std::int64_t n, bool accumulate, const sim::AcceleratorConfig& cfg) {
+sim::GemmEvents gemm_ev(const GemmMapping& mp, std::int64_t m, std::int64_t n, bool accumulate, const sim::AcceleratorConfig& cfg) {
   sim::Instruction in = gemm_instr(mp, m, n, cfg);
   in.accumulate = accumulate;
-  return sim::gemm_events(in, cfg).cycles();
+  return sim::gemm_events(in, cfg);
 }
 
 struct Sizes {  // an extent split into full tiles and a last, possibly partial, tile
@@ -88,18 +88,33 @@ void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig&
   const std::int64_t y_bytes = mp.m * mp.n * 4;
   const std::int64_t stores = ms.tiles() * ns.tiles();
 
-  std::int64_t compute = 0;
+  // The array unit's charge (sim/accelerator.cpp): GEMMs of one tile shape stream back to back and
+  // only the last drains; a change of shape (a weight-stationary GEMM's partial row tile) drains.
+  std::int64_t compute = 0, macs = 0;
   using Part = std::pair<std::int64_t, std::int64_t>;  // (how many tiles, their extent)
   const Part m_parts[] = {{ms.full_count, ms.full}, {ms.last ? 1 : 0, ms.last}};
   const Part n_parts[] = {{ns.full_count, ns.full}, {ns.last ? 1 : 0, ns.last}};
-  for (const auto& [mc, msz] : m_parts) {
+  std::int64_t tail[2] = {0, 0};
+  for (int mi = 0; mi < 2; ++mi) {
+    const auto& [mc, msz] = m_parts[mi];
     for (const auto& [nc, nsz] : n_parts) {
       if (mc == 0 || nc == 0) continue;
-      compute += mc * nc * (gemm_cycles(mp, msz, nsz, false, cfg) + (chunks - 1) * gemm_cycles(mp, msz, nsz, true, cfg));
+      const sim::GemmEvents first = gemm_ev(mp, msz, nsz, false, cfg), rest = gemm_ev(mp, msz, nsz, true, cfg);
+      compute += mc * nc * (first.occupancy() + (chunks - 1) * rest.occupancy());
+      macs += mc * nc * chunks * first.pe_macs;
+      tail[mi] = std::max(tail[mi], first.tail_cycles());
     }
   }
+  // Drains: one at the end of the stream (instances of the GEMM continue one another's stream),
+  // plus one at each change of shape inside an instance.
+  const bool two_shapes = mp.dataflow == sim::Dataflow::kWs && ms.full_count > 0 && ms.last > 0;
+  const std::int64_t final_tail = two_shapes ? tail[1] : std::max(tail[0], tail[1]);
+  if (two_shapes) {
+    // Weights-outer visits the full row tiles, then the partial one, for every column tile.
+    compute += mp.order == LoopOrder::kWeightsOuter ? ns.tiles() * (tail[0] + tail[1]) - tail[1] : tail[0];
+  }
   mp.gemm_steps = stores * chunks;
-  mp.compute_cycles = compute;
+  mp.compute_cycles = compute + final_tail;
   mp.dram_read_bytes = w_bytes + x_bytes;
   mp.dram_write_bytes = y_bytes;
   const double bw = mm.dram_bits_per_cycle;
@@ -109,10 +124,9 @@ void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig&
   // store cannot overlap anything.
   const double first = (wbytes(std::min(mp.tn, mp.n)) + xbytes(std::min(mp.tm, mp.m))) * 8.0 / bw + 2.0 * mm.dram_latency_cycles;
   const double last = std::min(mp.tm, mp.m) * std::min(mp.tn, mp.n) * 32.0 / bw + mm.dram_latency_cycles;
-  const double steady = std::max(static_cast<double>(compute) * count, (load_cycles + store_cycles) * count);
+  const double steady = std::max(static_cast<double>(compute * count + final_tail), (load_cycles + store_cycles) * count);
   mp.est_cycles = static_cast<std::int64_t>(steady + first + last + 0.5);
-  const std::int64_t r_tiles = ceil_div(mp.m, cfg.rows), c_tiles = ceil_div(mp.n, cfg.cols);
-  mp.pe_macs = r_tiles * c_tiles * cfg.rows * cfg.cols * mp.k * count;
+  mp.pe_macs = macs * count;
 }
 
 GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, const std::string& name) {
@@ -131,33 +145,49 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   } else {
     base.k = ceil_div(p.k, base.group) * base.group;  // zero-pad K to whole groups
   }
-  // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the
-  // INT8 baseline's int32 partial sums) at multiples of 128.
-  std::vector<std::int64_t> tks = {base.k};
-  for (std::int64_t t = base.group == -1 ? 128 : base.group; t < base.k; t *= 2)
-    if (base.k % t == 0) tks.push_back(t);
+  std::vector<sim::Dataflow> dataflows;
+  if (cfg.dataflow != sim::ArrayDataflow::kWs) dataflows.push_back(sim::Dataflow::kOs);
+  if (cfg.dataflow != sim::ArrayDataflow::kOs && sim::ws_supported(mode)) dataflows.push_back(sim::Dataflow::kWs);
   GemmMapping best;
   bool found = false;
-  for (std::int64_t tk : tks) {
-    for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
-      for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
-        GemmMapping mp = base;
-        mp.tm = tm;
-        mp.tn = tn;
-        mp.tk = tk;
-        const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, tm, tn, cfg), cfg);
-        // Double buffering: each operand tile may use half of its buffer.
-        if (2 * f.act_bytes > cfg.ibuf.size_bytes() || 2 * f.wgt_bytes > cfg.wbuf.size_bytes() ||
-            2 * f.out_bytes > cfg.obuf.size_bytes()) {
-          continue;
-        }
-        for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
-          mp.order = order;
-          estimate(mp, p.count, cfg);
-          const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
-          if (!found || key(mp) < key(best)) {
-            best = mp;
-            found = true;
+  std::vector<std::int64_t> tks;
+  for (sim::Dataflow df : dataflows) {
+    GemmMapping b = base;
+    b.dataflow = df;
+    // Weight-stationary tiles hold R K-rows: a per-channel K is zero-padded to whole tiles (a
+    // grouped K already is, since R divides the group; sim::validate checks that).
+    if (df == sim::Dataflow::kWs && b.group == -1) b.k = ceil_div(p.k, cfg.rows) * cfg.rows;
+    // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the
+    // INT8 baseline's int32 partial sums) at multiples of 128 (and of R when weight-stationary).
+    tks = {b.k};
+    for (std::int64_t t = b.group == -1 ? 128 : b.group; t < b.k; t *= 2)
+      if (b.k % t == 0 && (df == sim::Dataflow::kOs || t % cfg.rows == 0)) tks.push_back(t);
+    // K is chunked only when no tiling of the whole K fits (docs/numerics.md: chunks change the
+    // FP32 summation), and then as little as fits.
+    bool fits = false;
+    for (std::int64_t tk : tks) {
+      if (fits) break;
+      for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
+        for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
+          GemmMapping mp = b;
+          mp.tm = tm;
+          mp.tn = tn;
+          mp.tk = tk;
+          const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, tm, tn, cfg), cfg);
+          // Double buffering: each operand tile may use half of its buffer.
+          if (2 * f.act_bytes > cfg.ibuf.size_bytes() || 2 * f.wgt_bytes > cfg.wbuf.size_bytes() ||
+              2 * f.out_bytes > cfg.obuf.size_bytes()) {
+            continue;
+          }
+          fits = true;
+          for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
+            mp.order = order;
+            estimate(mp, p.count, cfg);
+            const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
+            if (!found || key(mp) < key(best)) {
+              best = mp;
+              found = true;
+            }
           }
         }
       }
@@ -177,10 +207,15 @@ void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::Accelerator
   const Sizes ms = split(mp.m, mp.tm), ns = split(mp.n, mp.tn);
   const std::int64_t chunks = mp.k / mp.tk;
   const sim::GemmFootprint full = sim::gemm_footprint(gemm_instr(mp, mp.tm, mp.tn, cfg), cfg);
-  const std::int64_t ihalf = cfg.ibuf.size_bytes() / 2, whalf = cfg.wbuf.size_bytes() / 2, ohalf = cfg.obuf.size_bytes() / 2;
+  const std::int64_t ihalf = cfg.ibuf.size_bytes() / 2, whalf = cfg.wbuf.size_bytes() / 2;
+  // Output tiles rotate through as many OBUF slots as fit (up to 8): a small tile's store, which
+  // waits for the array's drain, then does not hold up the GEMMs behind it.
+  const std::int64_t y_slots = std::clamp<std::int64_t>(cfg.obuf.size_bytes() / std::max<std::int64_t>(1, full.out_bytes), 2, 8);
+  const std::int64_t y_stride = cfg.obuf.size_bytes() / y_slots;
   const bool weights_outer = mp.order == LoopOrder::kWeightsOuter;
   const std::int64_t outer = weights_outer ? ns.tiles() : ms.tiles(), inner = weights_outer ? ms.tiles() : ns.tiles();
-  int x_slot = 1, w_slot = 1, y_slot = 1;
+  int x_slot = 1, w_slot = 1;
+  std::int64_t y_slot = y_slots - 1;
   for (std::int64_t inst = 0; inst < count; ++inst) {
     const std::uint64_t w_base = *dram_cursor;
     const std::uint64_t x_base = w_base + static_cast<std::uint64_t>(full.wgt_bytes * ns.tiles() * chunks);
@@ -191,7 +226,7 @@ void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::Accelerator
       for (std::int64_t i = 0; i < inner; ++i) {
         const std::int64_t mt = weights_outer ? i : o, nt = weights_outer ? o : i;
         const std::int64_t m = mt < ms.full_count ? ms.full : ms.last, n = nt < ns.full_count ? ns.full : ns.last;
-        y_slot ^= 1;
+        y_slot = (y_slot + 1) % y_slots;
         for (std::int64_t kc = 0; kc < chunks; ++kc) {
           const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, m, n, cfg), cfg);
           const std::int64_t xkey = mt * chunks + kc, wkey = nt * chunks + kc;
@@ -207,11 +242,12 @@ void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::Accelerator
           }
           if (placements != nullptr) placements->push_back({prog.code.size(), inst, mt * mp.tm, nt * mp.tn, kc * mp.tk, m, n, mp.tk});
           prog.code.push_back(sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group,
-                                        x_slot * ihalf, w_slot * whalf, y_slot * ohalf, kc > 0, kc == chunks - 1));
+                                        x_slot * ihalf, w_slot * whalf, y_slot * y_stride, kc > 0, kc == chunks - 1));
           prog.code.back().weight_bits = mp.weight_bits;
+          prog.code.back().dataflow = mp.dataflow;
         }
         const std::int64_t ytile = mt * ns.tiles() + nt;
-        prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, y_slot * ohalf, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4));
+        prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, y_slot * y_stride, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4));
       }
     }
   }

@@ -28,6 +28,7 @@ struct GemmMapping {
   std::int64_t m = 0, n = 0, k = 0;  // k padded up to a multiple of the group size
   int group = 0;                     // the weight group used (-1: per-channel, when K < g)
   int weight_bits = 0;               // 0: the design's
+  sim::Dataflow dataflow = sim::Dataflow::kOs;
   std::int64_t tm = 0, tn = 0, tk = 0;
   LoopOrder order = LoopOrder::kWeightsOuter;
   std::int64_t gemm_steps = 0;       // GEMM instructions per instance
@@ -44,8 +45,9 @@ struct MachineModel {
   explicit MachineModel(const sim::AcceleratorConfig& cfg);
 };
 
-// Searches tile sizes and loop orders for the fewest estimated cycles (then the fewest DRAM
-// bytes). Throws std::invalid_argument naming the GEMM shape if no tiling fits the buffers.
+// Searches the dataflows the design offers (array.dataflow), tile sizes and loop orders for the
+// fewest estimated cycles (then the fewest DRAM bytes, then output-stationary). Throws
+// std::invalid_argument naming the GEMM shape if no tiling fits the buffers.
 GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, const std::string& name = "gemm");
 // The analytic cost of one candidate mapping (fills the cost fields of `mp`).
 void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <deque>
 #include <memory>
 #include <stdexcept>
 
@@ -60,12 +61,14 @@ class Accelerator : public sc_core::sc_module {
         array_(make_array_model(cfg.array_model)),
         period_ps_(static_cast<std::int64_t>(1e6 / cfg.clock_mhz + 0.5)),
         done_(prog.code.size(), 0),
+        released_(prog.code.size(), 0),
         deps_(prog.code.size()),
         timing_(prog.code.size()) {
     SC_THREAD(controller);
     SC_THREAD(load_unit);
     SC_THREAD(store_unit);
     SC_THREAD(array_unit);
+    SC_THREAD(array_retire);
     SC_THREAD(vector_unit);
   }
 
@@ -134,16 +137,25 @@ class Accelerator : public sc_core::sc_module {
     return {};
   }
 
-  static bool conflict(const std::vector<Region>& a, const std::vector<Region>& b) {
+  enum class Hazard { kNone, kReads, kWrites };
+  // How `b` (a later instruction) depends on in-flight `a`: only through a's reads (a load into a
+  // buffer range a GEMM still reads), or through a's writes.
+  static Hazard conflict(const std::vector<Region>& a, const std::vector<Region>& b) {
+    Hazard h = Hazard::kNone;
     for (const auto& x : a)
       for (const auto& y : b)
-        if (x.space == y.space && (x.write || y.write) && x.lo < y.hi && y.lo < x.hi) return true;
-    return false;
+        if (x.space == y.space && (x.write || y.write) && x.lo < y.hi && y.lo < x.hi) {
+          if (x.write) return Hazard::kWrites;
+          h = Hazard::kReads;
+        }
+    return h;
   }
 
+  // A dependency on an instruction's reads is met once it has released them (a GEMM: when its
+  // last operand has entered the array), one on its writes when it has finished.
   bool deps_done(int idx) const {
-    for (int d : deps_[idx])
-      if (!done_[d]) return false;
+    for (const auto& [d, reads_only] : deps_[idx])
+      if (!(reads_only ? released_[d] : done_[d])) return false;
     return true;
   }
 
@@ -151,6 +163,7 @@ class Accelerator : public sc_core::sc_module {
     timing_[idx].start = start;
     timing_[idx].end = now_cycle();
     done_[idx] = 1;
+    released_[idx] = 1;
     done_event_.notify(sc_core::SC_ZERO_TIME);
     ++completed_;
     const std::int64_t total = static_cast<std::int64_t>(prog_.code.size());
@@ -176,8 +189,12 @@ class Accelerator : public sc_core::sc_module {
         continue;
       }
       const auto mine = regions(in);
-      for (int j : inflight)
-        if (conflict(mine, regions(prog_.code[j]))) deps_[idx].push_back(j);
+      for (int j : inflight) {
+        // The array runs GEMMs in order and writes their outputs in order (a GEMM of another tile
+        // shape waits for the drain), so one GEMM never waits for an earlier one's outputs.
+        if (in.op == Opcode::kGemm && prog_.code[j].op == Opcode::kGemm) continue;
+        if (const Hazard h = conflict(regions(prog_.code[j]), mine); h != Hazard::kNone) deps_[idx].push_back({j, h == Hazard::kReads});
+      }
       inflight.push_back(idx);
       switch (in.op) {
         case Opcode::kLoad: q_load_.write(idx); break;
@@ -230,13 +247,20 @@ class Accelerator : public sc_core::sc_module {
   void load_unit() { dma(q_load_, busy_load_, load_stats_, false); }
   void store_unit() { dma(q_store_, busy_store_, store_stats_, true); }
 
+  // A GEMM whose tiles have the shape of the previous one continues its stream: it starts feeding
+  // when the previous one has issued its last tile, while that one drains (docs/array.md); a GEMM
+  // of another shape waits for the drain. Each GEMM retires when its last output is written.
   void array_unit() {
+    bool have_prev = false;
+    ArrayShape prev_shape;
+    std::int64_t drained_at = 0;
     for (;;) {
       const int idx = next(q_array_);
       const Instruction& in = prog_.code[idx];
+      const ArrayShape shape = gemm_tile_shape(in, cfg_);
+      if (have_prev && !same_stream_shape(prev_shape, shape) && now_cycle() < drained_at) wait_cycles(drained_at - now_cycle());
       const std::int64_t start = now_cycle();
       busy_array_.write(true);
-      const ArrayShape shape = gemm_tile_shape(in, cfg_);
       const GemmEvents ev = gemm_events(in, cfg_);
       const std::int64_t tiles = ev.tiles;
       StreamResult res;
@@ -246,35 +270,53 @@ class Accelerator : public sc_core::sc_module {
       } else if (array_->name() == "tile") {
         // Timing only: the tile model's cycles and counts are closed form, no operands needed.
         res.cycles = ev.stream_cycles;
-        res.drain_stall_cycles = drain_stall_cycles(shape, tiles);
+        res.drain_stall_cycles = ev.drain_stall_cycles;
+        res.load_stall_cycles = ev.load_stall_cycles;
         res.pe_macs = ev.pe_macs;
         res.dequant_ops = ev.dequant_ops;
         res.edge_ops = ev.edge_ops;
       } else {
         // Cycle models need operands; cycles do not depend on their values.
-        const int wg = in.group_size == -1 ? in.k : in.group_size;
-        const std::vector<ArrayTile> zeros(tiles, make_zero_tile(in.mode, cfg_.rows, cfg_.cols, in.k, wg, in.weight_bits > 0 ? in.weight_bits : cfg_.weight_bits));
-        res = array_->run_stream(zeros);
+        res = array_->run_stream(gemm_zero_tiles(in, cfg_));
       }
       ibuf_.record_read(ev.ibuf_read_bits);
       wbuf_.record_read(ev.wbuf_read_bits);
       obuf_.record_write(ev.obuf_write_bits);
       if (ev.obuf_read_bits > 0) obuf_.record_read(ev.obuf_read_bits);
       const std::int64_t cycles = std::max(res.cycles, ev.buffer_cycles);
-      wait_cycles(cycles);
-      busy_array_.write(false);
+      const std::int64_t held = std::max<std::int64_t>(1, cycles - (res.cycles - ev.issue_cycles));
       ArrayUnitStats& st = array_stats_;
       ++st.gemms;
       st.tiles += tiles;
-      st.busy_cycles += cycles;
+      st.busy_cycles += start + cycles - std::max(start, std::min(drained_at, start + cycles));
       st.drain_stall_cycles += res.drain_stall_cycles;
+      st.load_stall_cycles += res.load_stall_cycles;
       st.buffer_stall_cycles += cycles - res.cycles;
       st.pe_macs += res.pe_macs;
       st.pe_macs_by_mode[std::string(to_string(in.mode))] += res.pe_macs;
       st.dequant_ops += res.dequant_ops;
       st.edge_ops += res.edge_ops;
       intervals_.push_back({start, start + cycles, Busy::kArray});
-      finish(idx, start);
+      have_prev = true;
+      prev_shape = shape;
+      drained_at = start + cycles;
+      retire_.push_back({idx, start, drained_at});
+      retire_event_.notify(sc_core::SC_ZERO_TIME);
+      wait_cycles(held);
+      released_[static_cast<std::size_t>(idx)] = 1;
+      done_event_.notify(sc_core::SC_ZERO_TIME);
+      busy_array_.write(false);
+    }
+  }
+
+  // Retires GEMMs in order when their last output is written (they may overlap in the array).
+  void array_retire() {
+    for (;;) {
+      while (retire_.empty()) wait(retire_event_);
+      const Retire r = retire_.front();
+      if (now_cycle() < r.due) wait_cycles(r.due - now_cycle());
+      retire_.pop_front();
+      finish(r.idx, r.start);
     }
   }
 
@@ -323,7 +365,8 @@ class Accelerator : public sc_core::sc_module {
     }
     b.drain_stall = array_stats_.drain_stall_cycles;
     b.buffer_stall = array_stats_.buffer_stall_cycles;
-    b.compute = array_busy - b.drain_stall - b.buffer_stall;
+    b.load_stall = array_stats_.load_stall_cycles;
+    b.compute = array_busy - b.drain_stall - b.buffer_stall - b.load_stall;
     b.idle = b.total - array_busy - b.vector - b.dram_stall;
     assert(b.compute >= 0 && b.idle >= 0 && "cycle attribution must partition the run");
     return b;
@@ -333,6 +376,12 @@ class Accelerator : public sc_core::sc_module {
   sc_signal<int> pc_;
   sc_signal<bool> busy_load_, busy_store_, busy_array_, busy_vector_;
   sc_event done_event_;
+  struct Retire {
+    int idx;
+    std::int64_t start, due;
+  };
+  std::deque<Retire> retire_;
+  sc_event retire_event_;
 
   const AcceleratorConfig& cfg_;
   const Program& prog_;
@@ -343,7 +392,8 @@ class Accelerator : public sc_core::sc_module {
   std::vector<char> done_;
   std::int64_t completed_ = 0;
   std::function<void(std::int64_t, std::int64_t)> progress_;
-  std::vector<std::vector<int>> deps_;
+  std::vector<char> released_;
+  std::vector<std::vector<std::pair<int, bool>>> deps_;  // (instruction, only its reads)
   std::vector<InstructionTiming> timing_;
   std::vector<Interval> intervals_;
   std::map<std::size_t, std::vector<std::vector<float>>> outputs_;

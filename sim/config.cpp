@@ -100,7 +100,7 @@ ParamSpec buffer_p(const char* key, const char* desc, long long lo, long long hi
   return int_p(key, desc, lo, hi, [=](AcceleratorConfig& c) -> int& { return (c.*buf).*field; });
 }
 
-// The one table of configuration keys. dram.* timing keys apply after dram.preset.
+// The one table of configuration keys. dram.* timing and energy keys apply after dram.preset.
 const std::vector<ParamSpec>& param_table() {
   static const std::vector<ParamSpec> table = {
       string_p("name", "configuration name, echoed in reports", [](AcceleratorConfig& c) -> std::string& { return c.name; }),
@@ -120,6 +120,10 @@ const std::vector<ParamSpec>& param_table() {
                    {{"false", false}, {"true", true}}, [](AcceleratorConfig& c) -> bool& { return c.weight_signed; }),
       int_p("array.group_max", "largest group size in elements the RTL supports; 0 = group_size (4096 if per-channel)", 0, 1 << 20,
             [](AcceleratorConfig& c) -> int& { return c.group_max; }),
+      enum_p<ArrayDataflow>("array.dataflow",
+                            "dataflows the array offers: os (output-stationary), ws (weight-stationary) or both (the mapper picks per GEMM)",
+                            {{"os", ArrayDataflow::kOs}, {"ws", ArrayDataflow::kWs}, {"both", ArrayDataflow::kBoth}},
+                            [](AcceleratorConfig& c) -> ArrayDataflow& { return c.dataflow; }),
       string_p("array.model", "array model from the registry: pe (per-PE cycle model) or tile (closed form)",
                [](AcceleratorConfig& c) -> std::string& { return c.array_model; }),
       buffer_p("buffers.wbuf.size_kib", "weight buffer capacity in KiB", 1, 1 << 20, &AcceleratorConfig::wbuf, &BufferConfig::size_kib),
@@ -143,6 +147,14 @@ const std::vector<ParamSpec>& param_table() {
       float_p("dram.trp_ns", "precharge time in ns", 0.0, 1e6, [](AcceleratorConfig& c) -> double& { return c.dram.trp_ns; }),
       float_p("dram.trfc_ns", "refresh cycle time in ns (all banks blocked)", 0.0, 1e6, [](AcceleratorConfig& c) -> double& { return c.dram.trfc_ns; }),
       float_p("dram.trefi_ns", "refresh interval in ns; 0 disables refresh", 0.0, 1e9, [](AcceleratorConfig& c) -> double& { return c.dram.trefi_ns; }),
+      float_p("dram.read_pj_per_bit", "DRAM read energy in pJ per bit (core + I/O)", 0.0, 1e4,
+              [](AcceleratorConfig& c) -> double& { return c.dram.read_pj_per_bit; }),
+      float_p("dram.write_pj_per_bit", "DRAM write energy in pJ per bit (core + I/O)", 0.0, 1e4,
+              [](AcceleratorConfig& c) -> double& { return c.dram.write_pj_per_bit; }),
+      float_p("dram.activate_pj", "DRAM energy of one activate + precharge pair in pJ", 0.0, 1e9,
+              [](AcceleratorConfig& c) -> double& { return c.dram.activate_pj; }),
+      float_p("dram.background_mw", "DRAM standby (background) power in mW, paid for the whole run", 0.0, 1e7,
+              [](AcceleratorConfig& c) -> double& { return c.dram.background_mw; }),
       int_p("vector.lanes", "vector unit lanes (element operations per cycle)", 1, 4096, [](AcceleratorConfig& c) -> int& { return c.vector_lanes; }),
       int_p("vector.latency_cycles", "vector unit pipeline latency in cycles", 0, 1000, [](AcceleratorConfig& c) -> int& { return c.vector_latency_cycles; }),
       int_p("controller.queue_depth", "instruction queue depth per unit", 1, 1024, [](AcceleratorConfig& c) -> int& { return c.queue_depth; }),
@@ -177,28 +189,56 @@ struct DramPreset {
   const char* name;
   DramConfig cfg;
   const char* source;
+  DramEnergySources energy;
 };
 
-// Timings are public datasheet/JEDEC figures; see docs/sim.md for the derivation of each.
+// Timings are public datasheet/JEDEC figures; see docs/sim.md for the derivation of each. Energies
+// (the last four DramConfig fields) carry their own source strings, printed by `mixpe hw show`.
 const std::vector<DramPreset>& dram_presets() {
+  // The DDR4 energies follow Micron TN-40-07 from one complete published IDD set: Micron 4 GB x64
+  // UDIMM MTA4ATF51264AZ (atf4c512x64az.pdf Rev. B 8/16, Table 13: four MT40A512M16 8 Gb x16, die
+  // rev. B), DDR4-2666 column, per rank: IDD0 340, IPP0 16, IDD2N 140, IDD3N 200, IPP3N 12, IDD4R
+  // 1052, IDD4W 976 mA; VDD 1.2 V, VPP 2.5 V; tRC 46.16 ns, tRP 14.16 ns (tRAS 32 ns).
+  static const char* const kDdr4Idd = "Micron MTA4ATF51264AZ datasheet Table 13 (4 x MT40A512M16 8Gb x16, DDR4-2666 column), TN-40-07 method";
   static const std::vector<DramPreset> presets = {
       // JESD79-4 DDR4-3200AA (22-22-22): tCK 0.625 ns, CL = tRCD = tRP = 22 tCK = 13.75 ns; x64 rank of
       // x8 devices: 16 banks, 1 KiB page per device -> 8 KiB row; 8 Gb: tRFC1 350 ns, tREFI 7.8 us.
-      {"ddr4_3200", DramConfig{"ddr4_3200", 1600.0, 64, 2, 8, 16, 8192, 13.75, 13.75, 13.75, 350.0, 7800.0},
-       "JESD79-4 DDR4-3200AA, one x64 rank"},
+      {"ddr4_3200",
+       DramConfig{"ddr4_3200", 1600.0, 64, 2, 8, 16, 8192, 13.75, 13.75, 13.75, 350.0, 7800.0, 5.99, 5.46, 9236.0, 270.0},
+       "JESD79-4 DDR4-3200AA, one x64 rank",
+       {fmt::format("{}: (IDD4R - IDD3N) x VDD / (64 bit x 2.667 Gb/s) = 852 mA x 1.2 V / 170.7 Gb/s = 5.99 pJ/bit; "
+                    "array and periphery only (IDD4R is measured with IOUT = 0: DQ I/O and termination not included)", kDdr4Idd),
+        fmt::format("{}: (IDD4W - IDD3N) x VDD / 170.7 Gb/s = 776 mA x 1.2 V / 170.7 Gb/s = 5.46 pJ/bit; "
+                    "I/O and termination not included", kDdr4Idd),
+        fmt::format("{}: [IDD0 tRC - (IDD3N tRAS + IDD2N tRP)] VDD + (IPP0 - IPP3N) VPP tRC = "
+                    "(15694.4 - 8382.4) mA ns x 1.2 V + 4 mA x 2.5 V x 46.16 ns = 8774.4 + 461.6 = 9236 pJ per rank "
+                    "(4 x 2 KiB pages = the preset's 8 KiB row)", kDdr4Idd),
+        fmt::format("{}: active standby IDD3N x VDD + IPP3N x VPP = 200 mA x 1.2 V + 12 mA x 2.5 V = 270 mW per rank", kDdr4Idd)}},
       // JESD209-5 LPDDR5-6400, four x16 channels ganged to 64 bits: WCK 3200 MHz DDR, BL16, 16 banks,
       // 2 KiB page per channel -> 8 KiB row; tRCD 18 ns, tRPpb 18 ns, read latency ~20 ns; 16 Gb: tRFCab
       // 280 ns, tREFI 3.904 us.
-      {"lpddr5_6400", DramConfig{"lpddr5_6400", 3200.0, 64, 2, 16, 16, 8192, 20.0, 18.0, 18.0, 280.0, 3904.0},
-       "JESD209-5 LPDDR5-6400, 4 x16 channels"},
+      {"lpddr5_6400",
+       DramConfig{"lpddr5_6400", 3200.0, 64, 2, 16, 16, 8192, 20.0, 18.0, 18.0, 280.0, 3904.0, 4.5, 4.5, 0.0, 0.0},
+       "JESD209-5 LPDDR5-6400, 4 x16 channels",
+       {"ASSUMPTION: midpoint of the 4-5 pJ/bit LPDDR5 class figure named in the project brief; no primary source checked",
+        "ASSUMPTION: as the read energy (4.5 pJ/bit); no primary source checked",
+        "not modelled: no verified LPDDR5 IDD set (0 pJ)", "not modelled: no verified LPDDR5 IDD set (0 mW)"}},
       // JESD235A HBM2, one stack as a single 1024-bit interface (8 x 128-bit channels), 2.0 Gb/s/pin
       // (1000 MHz DDR), BL4; tCL = tRCD = tRP = 14 ns, 16 banks, 1 KiB page per channel -> 8 KiB row;
       // 8 Gb: tRFC 260 ns, tREFI 3.9 us.
-      {"hbm2", DramConfig{"hbm2", 1000.0, 1024, 2, 4, 16, 8192, 14.0, 14.0, 14.0, 260.0, 3900.0},
-       "JESD235A HBM2, one stack at 2 Gb/s/pin"},
+      {"hbm2", DramConfig{"hbm2", 1000.0, 1024, 2, 4, 16, 8192, 14.0, 14.0, 14.0, 260.0, 3900.0, 3.9, 3.9, 0.0, 0.0},
+       "JESD235A HBM2, one stack at 2 Gb/s/pin",
+       {"O'Connor et al., MICRO 2017 (Fine-Grained DRAM): HBM2 ~3.9 pJ/bit accessed, an average over activation, on-die data "
+        "movement and I/O (figure as cited in the project brief)",
+        "O'Connor et al., MICRO 2017: ~3.9 pJ/bit, same figure for writes",
+        "0: row activation is inside the 3.9 pJ/bit average (charging it again would count it twice)",
+        "not modelled: no verified HBM2 standby figure (0 mW)"}},
       // The MixPE paper's interface: 1024 bits per accelerator cycle, no latency, no banks, no refresh.
-      {"ideal_1024b", DramConfig{"ideal_1024b", 500.0, 1024, 1, 1, 1, 1 << 30, 0.0, 0.0, 0.0, 0.0, 0.0},
-       "arXiv 2411.16158 reference setup"},
+      {"ideal_1024b",
+       DramConfig{"ideal_1024b", 500.0, 1024, 1, 1, 1, 1 << 30, 0.0, 0.0, 0.0, 0.0, 0.0, 0.629, 0.766, 0.0, 0.0},
+       "arXiv 2411.16158 reference setup",
+       {"arXiv 2411.16158 reference setup (design.md 5): 0.629 pJ/bit read", "arXiv 2411.16158 reference setup (design.md 5): 0.766 pJ/bit write",
+        "0: the paper's interface has no rows", "0: the paper charges no DRAM standby power"}},
   };
   return presets;
 }
@@ -226,6 +266,15 @@ std::string_view to_string(ActType t) {
     case ActType::kInt8: return "int8";
     case ActType::kFp16: return "fp16";
     case ActType::kBf16: return "bf16";
+  }
+  return "?";
+}
+
+std::string_view to_string(ArrayDataflow d) {
+  switch (d) {
+    case ArrayDataflow::kOs: return "os";
+    case ArrayDataflow::kWs: return "ws";
+    case ArrayDataflow::kBoth: return "both";
   }
   return "?";
 }
@@ -260,6 +309,13 @@ DramConfig dram_preset(const std::string& name) {
   std::string all;
   for (const auto& p : dram_presets()) all += all.empty() ? p.name : std::string(", ") + p.name;
   throw std::invalid_argument(fmt::format("unknown DRAM preset '{}' (expected one of: {})", name, all));
+}
+
+DramEnergySources dram_energy_sources(const std::string& preset) {
+  for (const auto& p : dram_presets())
+    if (preset == p.name) return p.energy;
+  dram_preset(preset);  // throws naming the presets
+  return {};
 }
 
 std::vector<std::string> dram_preset_names() {
@@ -357,6 +413,14 @@ void validate(const AcceleratorConfig& c) {
   if (c.pe_type == PeType::kInt8 && !c.weight_signed)
     bad("array.weight_signed", "false", "the int8 PE takes symmetric (signed) weights");
   if (c.array_model != "pe" && c.array_model != "tile") bad("array.model", c.array_model, "expected one of: pe, tile");
+  if (c.dataflow != ArrayDataflow::kOs) {
+    // docs/array.md: the WS array has integer partial-sum chains and weight tiles of R K-rows inside one group.
+    if (c.pe_type == PeType::kFp16)
+      bad("array.dataflow", std::string(to_string(c.dataflow)), "the fp16 PE has no weight-stationary array (its FP32 sum runs along all of K)");
+    if (c.group_size > 0 && c.group_size % c.rows != 0)
+      bad("array.dataflow", std::string(to_string(c.dataflow)),
+          fmt::format("weight-stationary needs array.rows ({}) to divide array.group_size ({})", c.rows, c.group_size));
+  }
   const std::pair<const char*, const BufferConfig*> bufs[] = {{"wbuf", &c.wbuf}, {"ibuf", &c.ibuf}, {"obuf", &c.obuf}};
   for (const auto& [n, b] : bufs) {
     if (b->bank_width_bits % 8 != 0)

@@ -10,9 +10,12 @@ namespace mixpe::sim {
 
 enum class PeType { kMixpe, kFp16, kInt8 };
 enum class ActType { kInt8, kFp16, kBf16 };
+// Dataflows the array offers (docs/array.md); with kBoth the mapper picks one per GEMM.
+enum class ArrayDataflow { kOs, kWs, kBoth };
 
 std::string_view to_string(PeType t);
 std::string_view to_string(ActType t);
+std::string_view to_string(ArrayDataflow d);
 
 struct BufferConfig {
   int size_kib = 128;
@@ -22,7 +25,7 @@ struct BufferConfig {
   std::int64_t bits_per_cycle() const { return static_cast<std::int64_t>(banks) * bank_width_bits; }
 };
 
-// DRAM timing parameters; `preset` fills them, explicit dram.* keys override single values.
+// DRAM timing and energy parameters; `preset` fills them, explicit dram.* keys override single values.
 struct DramConfig {
   std::string preset = "ideal_1024b";
   double clock_mhz = 500.0;   // interface clock (tCK = 1 / clock)
@@ -36,6 +39,16 @@ struct DramConfig {
   double trp_ns = 0.0;        // precharge
   double trfc_ns = 0.0;       // refresh cycle time (all banks blocked)
   double trefi_ns = 0.0;      // refresh interval; 0 disables refresh
+  // Energy of the modelled devices (docs/sim.md "DRAM energy per technology"; dram_energy_sources()).
+  double read_pj_per_bit = 0.629;   // per bit read: core + I/O
+  double write_pj_per_bit = 0.766;  // per bit written: core + I/O
+  double activate_pj = 0.0;         // one activate + precharge pair (one row of row_bytes opened)
+  double background_mw = 0.0;       // standby power of all modelled devices, paid for the whole run
+};
+
+// Where a preset's energy values come from (citation or derivation), one string per value.
+struct DramEnergySources {
+  std::string read, write, activate, background;
 };
 
 struct AcceleratorConfig {
@@ -52,6 +65,7 @@ struct AcceleratorConfig {
   bool weight_signed = false;  // signed (symmetric) weight codes instead of unsigned codes + zero point
   int group_max = 0;           // largest group the RTL supports; 0: group_size (4096 if per-channel)
   std::string array_model = "tile";  // name in the array-model registry (pe | tile)
+  ArrayDataflow dataflow = ArrayDataflow::kOs;
   // Buffers (paper reference setup: WBUF 128 KiB, IBUF 256 KiB, OBUF 128 KiB)
   BufferConfig wbuf{128, 8, 128};
   BufferConfig ibuf{256, 8, 128};
@@ -92,6 +106,8 @@ void validate(const AcceleratorConfig& cfg);
 // Fills DRAM timing from a named preset; throws on an unknown name.
 DramConfig dram_preset(const std::string& name);
 std::vector<std::string> dram_preset_names();
+// Sources of a preset's energy values; throws on an unknown name.
+DramEnergySources dram_energy_sources(const std::string& preset);
 
 // The RTL's parameters (rtl/mixpe_array.sv: Rows, Cols, PeKind, ActFp, WBits, WSigned, GroupMax)
 // derived from the same config, e.g. {"-GRows=64", "-GCols=64", ...}.

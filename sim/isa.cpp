@@ -38,6 +38,8 @@ std::string_view to_string(VectorOp v) {
     case VectorOp::kAdd: return "add";
     case VectorOp::kMul: return "mul";
     case VectorOp::kRope: return "rope";
+    case VectorOp::kQuantize: return "quantize";
+    case VectorOp::kQuantizeWeights: return "quantize_weights";
   }
   return "?";
 }
@@ -52,6 +54,8 @@ int vector_ops_per_element(VectorOp v) {
     case VectorOp::kAdd: return 1;
     case VectorOp::kMul: return 1;
     case VectorOp::kRope: return 3;       // two multiplies and an add per element
+    case VectorOp::kQuantize: return 3;   // max |x| (or max exponent), scale (or shift), round
+    case VectorOp::kQuantizeWeights: return 4;  // group min, max, scale, round
   }
   return 1;
 }
@@ -131,13 +135,30 @@ GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg
   return f;
 }
 
+namespace {
+int weight_bits_of(const Instruction& in, const AcceleratorConfig& cfg) { return in.weight_bits > 0 ? in.weight_bits : cfg.weight_bits; }
+std::int64_t row_tiles(const Instruction& in, const AcceleratorConfig& cfg) { return (in.m + cfg.rows - 1) / cfg.rows; }
+}  // namespace
+
 ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg) {
   const bool baseline = in.mode == ArrayMode::kInt8 || in.mode == ArrayMode::kFp16;
-  return ArrayShape{in.mode, cfg.rows, cfg.cols, in.k, baseline ? in.k : weight_group(in)};
+  ArrayShape s{in.mode, cfg.rows, cfg.cols, in.k, baseline ? in.k : weight_group(in)};
+  s.dataflow = in.dataflow;
+  s.weight_bits = weight_bits_of(in, cfg);
+  const std::int64_t rt = row_tiles(in, cfg);
+  s.tokens = in.dataflow == Dataflow::kWs ? static_cast<int>((in.m + rt - 1) / rt) : cfg.rows;
+  return s;
 }
 
 std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg) {
-  return static_cast<std::int64_t>((in.m + cfg.rows - 1) / cfg.rows) * ((in.n + cfg.cols - 1) / cfg.cols);
+  return row_tiles(in, cfg) * ((in.n + cfg.cols - 1) / cfg.cols);
+}
+
+std::vector<ArrayTile> gemm_zero_tiles(const Instruction& in, const AcceleratorConfig& cfg) {
+  const ArrayShape s = gemm_tile_shape(in, cfg);
+  ArrayTile t = make_zero_tile(in.mode, s.tokens, cfg.cols, in.k, weight_group(in), s.weight_bits);
+  if (in.dataflow == Dataflow::kWs) t = to_weight_stationary(std::move(t), cfg.rows);
+  return std::vector<ArrayTile>(static_cast<std::size_t>(gemm_tile_count(in, cfg)), t);
 }
 
 GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
@@ -145,9 +166,13 @@ GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
   const GemmFootprint f = gemm_footprint(in, cfg);
   GemmEvents e;
   e.tiles = gemm_tile_count(in, cfg);
-  e.pe_macs = e.tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.k);
-  e.dequant_ops = e.tiles * shape.rows * shape.cols * static_cast<std::int64_t>(shape.groups());
-  e.edge_ops = shape.mode == ArrayMode::kFp16 ? 0 : e.tiles * shape.rows * static_cast<std::int64_t>(shape.k);
+  // Rows of the array that carry a token: all R (OS, padded) or the job's M (WS).
+  const std::int64_t token_rows = shape.tokens;
+  e.pe_macs = e.tiles * token_rows * shape.cols * static_cast<std::int64_t>(shape.k);
+  e.dequant_ops = e.tiles * token_rows * shape.cols * static_cast<std::int64_t>(shape.groups());
+  e.edge_ops = shape.mode == ArrayMode::kFp16 ? 0 : e.tiles * token_rows * static_cast<std::int64_t>(shape.k);
+  e.drain_stall_cycles = drain_stall_cycles(shape, e.tiles);
+  e.load_stall_cycles = load_stall_cycles(shape, e.tiles);
   const std::int64_t row_tiles = (in.m + cfg.rows - 1) / cfg.rows, col_tiles = (in.n + cfg.cols - 1) / cfg.cols;
   e.ibuf_read_bits = f.act_bytes * 8 * col_tiles;
   e.wbuf_read_bits = f.wgt_bytes * 8 * row_tiles;
@@ -157,6 +182,7 @@ GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
   e.buffer_cycles = std::max({access(cfg.ibuf, e.ibuf_read_bits), access(cfg.wbuf, e.wbuf_read_bits),
                               access(cfg.obuf, e.obuf_write_bits + e.obuf_read_bits)});
   e.stream_cycles = stream_latency(shape, e.tiles);
+  e.issue_cycles = stream_issue_cycles(shape, e.tiles);
   return e;
 }
 
@@ -191,6 +217,11 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
         if (in.mode == ArrayMode::kInt8 && g != in.k) bad("group_size", std::to_string(in.group_size), "int8 is per-channel");
         if (in.weight_bits != 0 && in.weight_bits != 2 && in.weight_bits != 3 && in.weight_bits != 4 && in.weight_bits != 8)
           bad("weight_bits", std::to_string(in.weight_bits), "must be 2, 3, 4, 8 or 0 (the config's)");
+        if (in.dataflow == Dataflow::kWs) {
+          if (!ws_supported(in.mode)) bad("dataflow", "ws", fmt::format("the {} array has no weight-stationary dataflow", to_string(in.mode)));
+          if (in.k % cfg.rows != 0 || g % cfg.rows != 0)
+            bad("dataflow", "ws", fmt::format("needs the array's {} rows to divide k = {} and the group {}", cfg.rows, in.k, g));
+        }
         const GemmFootprint f = gemm_footprint(in, cfg);
         range(BufferId::kIbuf, "act_addr", in.act_addr, f.act_bytes);
         range(BufferId::kWbuf, "wgt_addr", in.wgt_addr, f.wgt_bytes);
@@ -202,7 +233,9 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
             bad("payload", std::to_string(in.payload), fmt::format("has {} tiles, the GEMM needs {}", tiles.size(), gemm_tile_count(in, cfg)));
           const ArrayShape s = gemm_tile_shape(in, cfg);
           for (const auto& t : tiles) {
-            if (t.mode != s.mode || t.rows != s.rows || t.cols != s.cols || t.k != s.k || t.group_size != s.group_size)
+            const ArrayShape ts = shape_of(t);
+            if (ts.mode != s.mode || ts.dataflow != s.dataflow || ts.rows != s.rows || ts.tokens != s.tokens || ts.cols != s.cols ||
+                ts.k != s.k || ts.group_size != s.group_size)
               bad("payload", std::to_string(in.payload), "a tile's mode or shape differs from the GEMM's");
             check_tile(t);
           }

@@ -13,7 +13,10 @@ namespace mixpe::sim {
 
 enum class Opcode { kLoad, kStore, kGemm, kVector, kBarrier };
 enum class BufferId { kWbuf, kIbuf, kObuf };
-enum class VectorOp { kSoftmax, kRmsNorm, kLayerNorm, kSilu, kGelu, kAdd, kMul, kRope };
+// kQuantize: FP32 rows to the array's activation format (per-token INT8 codes and scale, or
+// FP16/BF16 aligned to per-group block floating point); kQuantizeWeights: FP32 rows to the
+// weight format (group codes, scales, zero points), for K and V entering the KV cache.
+enum class VectorOp { kSoftmax, kRmsNorm, kLayerNorm, kSilu, kGelu, kAdd, kMul, kRope, kQuantize, kQuantizeWeights };
 
 std::string_view to_string(Opcode o);
 std::string_view to_string(BufferId b);
@@ -36,6 +39,7 @@ struct Instruction {
   int weight_bits = 0; // weight code width of this GEMM; 0: the config's array.weight_bits (e.g. 8-bit
                        // constant DFT matrices on a W4 design: the PE takes 2-8 bit codes alike)
   ArrayMode mode = ArrayMode::kMixpeInt8;
+  Dataflow dataflow = Dataflow::kOs;  // weight-stationary needs k a multiple of the array's rows
   bool accumulate = false;  // add to the FP32 partial sums already in OBUF (read-modify-write)
   bool flush = true;        // last K chunk: results are final
   int payload = -1;         // index into Program::payloads for bit-exact numerics; -1: timing only
@@ -71,18 +75,27 @@ GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg
 // analytic executor all charge GEMMs through this one function.
 struct GemmEvents {
   std::int64_t tiles = 0, pe_macs = 0, dequant_ops = 0, edge_ops = 0;
+  std::int64_t drain_stall_cycles = 0, load_stall_cycles = 0;
   std::int64_t ibuf_read_bits = 0, wbuf_read_bits = 0, obuf_write_bits = 0, obuf_read_bits = 0;
   std::int64_t stream_cycles = 0;  // the tile stream's latency (docs/array.md)
+  std::int64_t issue_cycles = 0;   // until a following stream of the same shape can start feeding
   std::int64_t buffer_cycles = 0;  // cycles the SRAM banks need for the traffic above
   std::int64_t cycles() const { return stream_cycles > buffer_cycles ? stream_cycles : buffer_cycles; }
+  // The drain at the end, which a following GEMM of the same tile shape overlaps.
+  std::int64_t tail_cycles() const { return stream_cycles - issue_cycles; }
+  // Cycles the array is held when the next GEMM continues the stream.
+  std::int64_t occupancy() const { return cycles() - tail_cycles() > 1 ? cycles() - tail_cycles() : 1; }
 };
 GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg);
 
 // The array mode a config's PE and activation types run.
 ArrayMode array_mode_of(const AcceleratorConfig& cfg);
-// The array shape of one tile of a GEMM on this config.
+// The array shape of one tile of a GEMM on this config. Output-stationary tiles are R tokens x C
+// channels; weight-stationary ones (jobs) are M = ceil(m / ceil(m / R)) tokens x C channels.
 ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg);
 std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg);
+// All-zero operand tiles of a GEMM (cycle models on timing-only instructions).
+std::vector<ArrayTile> gemm_zero_tiles(const Instruction& in, const AcceleratorConfig& cfg);
 
 // Checks every instruction against the config (buffer capacities, mode, shapes, payloads).
 // Throws std::invalid_argument naming the instruction index, opcode, field and value.

@@ -81,9 +81,11 @@ std::int64_t DramModel::access(std::int64_t now_ps, std::uint64_t addr, std::uin
       ++stats_.row_hits;
     } else if (open_row_[bank] < 0) {
       ++stats_.row_misses;
+      ++stats_.activates;
       cas += trcd_ps_;
     } else {
       ++stats_.row_conflicts;
+      ++stats_.activates;
       cas += trp_ps_ + trcd_ps_;
     }
     open_row_[bank] = row;
@@ -101,6 +103,30 @@ std::int64_t DramModel::access(std::int64_t now_ps, std::uint64_t addr, std::uin
   // Energy counts the bytes asked for, not the padding of partial bursts.
   (write ? stats_.bits_written : stats_.bits_read) += static_cast<std::int64_t>(bytes) * 8;
   return done;
+}
+
+std::int64_t DramRowTracker::access(std::uint64_t addr, std::uint64_t bytes) {
+  if (bytes == 0) return 0;
+  const auto row_bytes = static_cast<std::uint64_t>(cfg_.row_bytes);
+  const auto banks = static_cast<std::uint64_t>(cfg_.banks);
+  std::int64_t opened = 0;
+  // Chunk c = addr / row_bytes lives in bank c mod banks, row c / banks (DramModel's map).
+  for (std::uint64_t c = addr / row_bytes; c <= (addr + bytes - 1) / row_bytes; ++c) {
+    std::int64_t& open = open_row_[static_cast<std::size_t>(c % banks)];
+    const auto row = static_cast<std::int64_t>(c / banks);
+    if (open != row) {
+      open = row;
+      ++opened;
+    }
+  }
+  return opened;
+}
+
+void DramRowTracker::advance_to(std::int64_t now_ps) {
+  const std::int64_t trefi_ps = ns_to_ps(cfg_.trefi_ns);
+  if (trefi_ps <= 0 || now_ps / trefi_ps <= refresh_epoch_) return;
+  refresh_epoch_ = now_ps / trefi_ps;
+  std::fill(open_row_.begin(), open_row_.end(), -1);
 }
 
 }  // namespace mixpe::sim

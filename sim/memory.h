@@ -40,6 +40,7 @@ struct DramStats {
   std::int64_t read_bursts = 0, write_bursts = 0;
   std::int64_t bits_read = 0, bits_written = 0;
   std::int64_t row_hits = 0, row_misses = 0, row_conflicts = 0;  // miss: bank closed; conflict: other row open
+  std::int64_t activates = 0;        // rows opened (row_misses + row_conflicts); each costs DramConfig::activate_pj
   std::int64_t refresh_stalls = 0;   // bursts delayed by a refresh window
   std::int64_t busy_ps = 0;          // time the data bus carried data
 };
@@ -73,6 +74,23 @@ class DramModel {
   std::vector<std::int64_t> bank_ready_ps_;
   std::vector<std::int64_t> bank_refresh_epoch_;
   DramStats stats_;
+};
+
+// Row activations of a sequence of transfers for the analytic executor: the same address map and
+// open-row policy as DramModel (a transfer opens every row_bytes chunk it spans whose bank does not
+// already hold that row), with time supplied by the caller only to close all rows at each refresh.
+class DramRowTracker {
+ public:
+  explicit DramRowTracker(const DramConfig& cfg) : cfg_(cfg), open_row_(static_cast<std::size_t>(cfg.banks), -1) {}
+  // Activations this transfer causes.
+  std::int64_t access(std::uint64_t addr, std::uint64_t bytes);
+  // Moves time to `now_ps` (non-decreasing); a refresh boundary (i tREFI, i >= 1) passed closes every row.
+  void advance_to(std::int64_t now_ps);
+
+ private:
+  DramConfig cfg_;
+  std::vector<std::int64_t> open_row_;  // -1: closed
+  std::int64_t refresh_epoch_ = 0;
 };
 
 }  // namespace mixpe::sim

@@ -22,8 +22,11 @@ EnergyBreakdown compute_energy(const RunStats& s, const AcceleratorConfig& cfg, 
   e.wbuf = sram(s.wbuf, "wbuf");
   e.ibuf = sram(s.ibuf, "ibuf");
   e.obuf = sram(s.obuf, "obuf");
-  e.dram = static_cast<double>(s.dram.bits_read) * tech.at("dram_read_pj_per_bit") +
-           static_cast<double>(s.dram.bits_written) * tech.at("dram_write_pj_per_bit");
+  // DRAM energy belongs to the memory technology (the preset), not to the accelerator's node.
+  // Background: mW x s = 1e-3 J = 1e9 pJ.
+  const DramConfig& d = cfg.dram;
+  e.dram = static_cast<double>(s.dram.bits_read) * d.read_pj_per_bit + static_cast<double>(s.dram.bits_written) * d.write_pj_per_bit +
+           static_cast<double>(s.dram.activates) * d.activate_pj + d.background_mw * s.seconds() * 1e9;
   // uW x s = 1e-6 J = 1e6 pJ.
   const double leak_uw = tech.at("leakage_uw_per_pe") * cfg.rows * cfg.cols +
                          tech.at("leakage_uw_per_sram_kib") * (cfg.wbuf.size_kib + cfg.ibuf.size_kib + cfg.obuf.size_kib);
@@ -43,13 +46,14 @@ nlohmann::json to_json(const RunStats& s) {
   j["instructions"] = s.instructions;
   j["time_s"] = s.seconds();
   j["cycles"] = {{"total", s.cycles.total},         {"compute", s.cycles.compute}, {"drain_stall", s.cycles.drain_stall},
-                 {"buffer_stall", s.cycles.buffer_stall}, {"vector", s.cycles.vector},   {"dram_stall", s.cycles.dram_stall},
+                 {"buffer_stall", s.cycles.buffer_stall}, {"load_stall", s.cycles.load_stall}, {"vector", s.cycles.vector},   {"dram_stall", s.cycles.dram_stall},
                  {"idle", s.cycles.idle}};
   j["utilization"] = s.utilization();
   j["array"] = {{"gemms", s.array.gemms},
                 {"tiles", s.array.tiles},
                 {"busy_cycles", s.array.busy_cycles},
                 {"drain_stall_cycles", s.array.drain_stall_cycles},
+                {"load_stall_cycles", s.array.load_stall_cycles},
                 {"buffer_stall_cycles", s.array.buffer_stall_cycles},
                 {"pe_macs", s.array.pe_macs},
                 {"pe_macs_by_mode", s.array.pe_macs_by_mode},
@@ -61,7 +65,8 @@ nlohmann::json to_json(const RunStats& s) {
   j["buffers"] = {{"wbuf", sram(s.wbuf)}, {"ibuf", sram(s.ibuf)}, {"obuf", sram(s.obuf)}};
   j["dram"] = {{"read_bursts", s.dram.read_bursts},   {"write_bursts", s.dram.write_bursts}, {"bits_read", s.dram.bits_read},
                {"bits_written", s.dram.bits_written}, {"row_hits", s.dram.row_hits},         {"row_misses", s.dram.row_misses},
-               {"row_conflicts", s.dram.row_conflicts}, {"refresh_stalls", s.dram.refresh_stalls}, {"busy_ps", s.dram.busy_ps}};
+               {"row_conflicts", s.dram.row_conflicts}, {"activates", s.dram.activates}, {"refresh_stalls", s.dram.refresh_stalls},
+               {"busy_ps", s.dram.busy_ps}};
   j["energy_pj"] = {{"pe", s.energy.pe},     {"edge", s.energy.edge}, {"dequant", s.energy.dequant}, {"vector", s.energy.vector},
                     {"wbuf", s.energy.wbuf}, {"ibuf", s.energy.ibuf}, {"obuf", s.energy.obuf},       {"dram", s.energy.dram},
                     {"leakage", s.energy.leakage}, {"total", s.energy.total()}};

@@ -16,7 +16,8 @@ namespace mixpe::sim {
 struct ArrayUnitStats {
   std::int64_t gemms = 0, tiles = 0;
   std::int64_t busy_cycles = 0;          // array occupied (incl. its drain and buffer stalls)
-  std::int64_t drain_stall_cycles = 0;   // feeder bubbles because g < R
+  std::int64_t drain_stall_cycles = 0;   // feeder bubbles because g < R (output-stationary)
+  std::int64_t load_stall_cycles = 0;    // token slots idle while weights load (weight-stationary)
   std::int64_t buffer_stall_cycles = 0;  // waiting for SRAM bandwidth beyond the array's time
   std::int64_t pe_macs = 0, dequant_ops = 0, edge_ops = 0;
   std::map<std::string, std::int64_t> pe_macs_by_mode;  // key: array mode name
@@ -34,7 +35,7 @@ struct VectorUnitStats {
 // stalled on the group drain, the array stalled on buffer bandwidth, the vector unit, DMA/DRAM,
 // else idle (issue and dependency waits).
 struct CycleBreakdown {
-  std::int64_t total = 0, compute = 0, drain_stall = 0, buffer_stall = 0, vector = 0, dram_stall = 0, idle = 0;
+  std::int64_t total = 0, compute = 0, drain_stall = 0, buffer_stall = 0, load_stall = 0, vector = 0, dram_stall = 0, idle = 0;
 };
 
 struct EnergyBreakdown {  // picojoules
@@ -63,7 +64,8 @@ struct RunStats {
   double seconds() const { return static_cast<double>(cycles.total) / (clock_mhz * 1e6); }
 };
 
-// Counts x the technology table, plus leakage (per PE and per SRAM KiB) x run time.
+// Counts x the technology table, plus leakage (per PE and per SRAM KiB) x run time; DRAM from the
+// config's DramConfig: bits x per-bit energy + activates x activate_pj + background_mw x run time.
 EnergyBreakdown compute_energy(const RunStats& s, const AcceleratorConfig& cfg, const TechTable& tech);
 
 nlohmann::json to_json(const RunStats& s);

@@ -84,8 +84,10 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
     b.linear("patch_embed", -1, batch * c.num_patches(), h, static_cast<std::int64_t>(c.channels) * c.patch_size * c.patch_size,
              "patch convolution as a GEMM over flattened patches");
     b.vec("pos_embed", -1, OpKind::kElementwise, tokens * h, h, "add position embeddings (and the class token)");
+    ops.back().inputs = 2;
   } else if (c.family == ModelFamily::kOpt) {
     b.vec("embed_positions", -1, OpKind::kElementwise, tokens * h, h, "token embedding lookup is a DMA gather; add learned positions");
+    ops.back().inputs = 2;
   }
 
   for (int l = 0; l < c.layers; ++l) {
@@ -96,14 +98,28 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
     ops.back().shares_input_with_previous = true;
     b.linear(p + "v_proj", l, tokens, kv_width, h, bias_note);
     ops.back().shares_input_with_previous = true;
-    if (c.linear_bias) b.vec(p + "qkv_bias", l, OpKind::kElementwise, tokens * (q_width + 2 * kv_width), q_width + 2 * kv_width);
-    if (c.rotary) b.vec(p + "rotary", l, OpKind::kRotary, tokens * (q_width + kv_width), hd);
+    // K and V reach the attention GEMMs in the weight format (the KV cache; in decode only the new
+    // token's rows), written by the last op that touches each.
+    std::size_t k_writer = ops.size() - 2, v_writer = ops.size() - 1;
+    if (c.linear_bias) {
+      b.vec(p + "qkv_bias", l, OpKind::kElementwise, tokens * (q_width + 2 * kv_width), q_width + 2 * kv_width);
+      k_writer = v_writer = ops.size() - 1;
+    }
+    if (c.rotary) {
+      b.vec(p + "rotary", l, OpKind::kRotary, tokens * (q_width + kv_width), hd);
+      k_writer = ops.size() - 1;
+    }
+    for (std::size_t i : {k_writer, v_writer}) {
+      ops[i].kv_elements += tokens * kv_width;
+      ops[i].kv_width = hd;
+    }
     const std::string gqa = c.kv_heads < c.heads ? fmt::format("; {} query heads share each K/V head", c.heads / c.kv_heads) : "";
     b.act_gemm(p + "attn_score", l, OpKind::kAttnScore, q_len, kv_len, hd, batch * c.heads, causal_note + gqa);
     b.vec(p + "softmax", l, OpKind::kSoftmax, batch * c.heads * q_len * kv_len, kv_len);
     b.act_gemm(p + "attn_value", l, OpKind::kAttnValue, q_len, hd, kv_len, batch * c.heads, gqa.empty() ? "" : gqa.substr(2));
     b.linear(p + "o_proj", l, tokens, h, q_width, bias_note);
     b.vec(p + "attn_residual", l, OpKind::kElementwise, tokens * h, h, c.linear_bias ? "residual add (with the o_proj bias)" : "residual add");
+    ops.back().inputs = 2;
     b.vec(p + "post_attn_norm", l, OpKind::kNorm, tokens * h, h);
     if (c.gated_mlp) {
       b.linear(p + "gate_proj", l, tokens, c.intermediate, h);
@@ -111,6 +127,7 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
       ops.back().shares_input_with_previous = true;
       b.vec(p + "act_mul", l, OpKind::kActivation, tokens * c.intermediate, c.intermediate,
             fmt::format("{}(gate) * up", to_string(c.activation)));
+      ops.back().inputs = 2;
       b.linear(p + "down_proj", l, tokens, h, c.intermediate);
     } else {
       b.linear(p + "fc1", l, tokens, c.intermediate, h, bias_note);
@@ -119,6 +136,7 @@ std::vector<Op> build_workload(const ModelConfig& c, const WorkloadSpec& spec) {
       b.linear(p + "fc2", l, tokens, h, c.intermediate, bias_note);
     }
     b.vec(p + "mlp_residual", l, OpKind::kElementwise, tokens * h, h, c.linear_bias ? "residual add (with the fc2 bias)" : "residual add");
+    ops.back().inputs = 2;
   }
 
   if (!c.is_decoder()) {

@@ -29,8 +29,13 @@ struct Op {
   // GEMMs: `count` independent products of M x K by K x N.
   std::int64_t m = 0, n = 0, k = 0, count = 1;
   int weight_bits = 0;  // GEMMs with a weight format of their own (8-bit DFT matrices); 0: the design's
-  // Vector ops: `elements` values in rows of `width`.
+  // Vector ops: `elements` values in rows of `width`, read from `inputs` tensors of that size
+  // (2 for residual adds and SwiGLU's gate * up).
   std::int64_t elements = 0, width = 0;
+  int inputs = 1;
+  // Elements of this op's output stored in the array's weight format because a later GEMM uses
+  // them as its weight operand (K and V of attention: the KV cache), in rows of `kv_width`.
+  std::int64_t kv_elements = 0, kv_width = 0;
   std::string note;  // how the op is modelled when that is not obvious
   // True when the op reads the same input as the op before it (k/v after q, up after gate), so
   // it need not wait for that op's result.

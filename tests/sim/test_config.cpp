@@ -61,6 +61,50 @@ TEST(Config, OverridesApplyAfterTheFile) {
   EXPECT_EQ(c.dram.trcd_ns, 13.75);
 }
 
+// Each DRAM preset carries its own energy, and every value has a non-empty source.
+TEST(Config, DramPresetsCarryTheirOwnEnergy) {
+  const DramConfig ddr4 = dram_preset("ddr4_3200"), lp5 = dram_preset("lpddr5_6400"), hbm = dram_preset("hbm2"),
+                   ideal = dram_preset("ideal_1024b");
+  // TN-40-07 from the MTA4ATF51264AZ IDD set: 852 mA x 1.2 V / 170.7 Gb/s; 9236 pJ per activate; 270 mW.
+  EXPECT_DOUBLE_EQ(ddr4.read_pj_per_bit, 5.99);
+  EXPECT_DOUBLE_EQ(ddr4.write_pj_per_bit, 5.46);
+  EXPECT_DOUBLE_EQ(ddr4.activate_pj, 9236.0);
+  EXPECT_DOUBLE_EQ(ddr4.background_mw, 270.0);
+  EXPECT_DOUBLE_EQ(hbm.read_pj_per_bit, 3.9);
+  EXPECT_DOUBLE_EQ(lp5.read_pj_per_bit, 4.5);
+  // The paper's interface keeps the paper's per-bit energies and nothing else.
+  EXPECT_DOUBLE_EQ(ideal.read_pj_per_bit, 0.629);
+  EXPECT_DOUBLE_EQ(ideal.write_pj_per_bit, 0.766);
+  EXPECT_EQ(ideal.activate_pj, 0.0);
+  EXPECT_EQ(ideal.background_mw, 0.0);
+  EXPECT_NE(ddr4.read_pj_per_bit, lp5.read_pj_per_bit);
+  EXPECT_NE(lp5.read_pj_per_bit, hbm.read_pj_per_bit);
+  EXPECT_NE(hbm.read_pj_per_bit, ideal.read_pj_per_bit);
+  for (const std::string& n : dram_preset_names()) {
+    const DramEnergySources s = dram_energy_sources(n);
+    EXPECT_FALSE(s.read.empty() || s.write.empty() || s.activate.empty() || s.background.empty()) << n;
+  }
+  EXPECT_NE(dram_energy_sources("ddr4_3200").activate.find("9236"), std::string::npos);
+  EXPECT_THROW(dram_energy_sources("ddr9"), std::invalid_argument);
+  // A config file's preset brings its energies along; the default config is the paper's interface.
+  EXPECT_DOUBLE_EQ(parse_config_text("dram: {preset: hbm2}\n", "t.yaml").dram.read_pj_per_bit, 3.9);
+  EXPECT_DOUBLE_EQ(AcceleratorConfig{}.dram.read_pj_per_bit, 0.629);
+}
+
+TEST(Config, DramEnergyKeysOverrideThePreset) {
+  const AcceleratorConfig c = load_config("mixpe_w4a8_64x64", {"dram.preset=ddr4_3200", "dram.activate_pj=1000", "dram.background_mw=0",
+                                                               "dram.read_pj_per_bit=2.5", "dram.write_pj_per_bit=3"});
+  EXPECT_EQ(c.dram.activate_pj, 1000.0);
+  EXPECT_EQ(c.dram.background_mw, 0.0);
+  EXPECT_EQ(c.dram.read_pj_per_bit, 2.5);
+  EXPECT_EQ(c.dram.write_pj_per_bit, 3.0);
+  EXPECT_EQ(c.dram.bus_bits, 64);  // the rest still from the preset
+  // The key order in the file does not matter: the preset applies first.
+  const AcceleratorConfig f = parse_config_text("dram: {activate_pj: 5, preset: hbm2}\n", "t.yaml");
+  EXPECT_EQ(f.dram.activate_pj, 5.0);
+  EXPECT_EQ(f.dram.read_pj_per_bit, 3.9);
+}
+
 TEST(Config, IdealDramFollowsTheAcceleratorClock) {
   const AcceleratorConfig c = parse_config_text("clock_mhz: 800\n", "t.yaml");
   EXPECT_EQ(c.dram.clock_mhz, 800.0);
@@ -102,6 +146,10 @@ TEST(ConfigErrors, OutOfRange) {
   expect_error("array: {rows: 0}\n", {}, {"array.rows", "'0'", "out of range"});
   expect_error("clock_mhz: -5\n", {}, {"clock_mhz", "-5", "out of range"});
   expect_error("buffers: {wbuf: {size_kib: 0}}\n", {}, {"buffers.wbuf.size_kib", "out of range"});
+  expect_error("dram: {read_pj_per_bit: -0.5}\n", {}, {"test.yaml", "dram.read_pj_per_bit", "'-0.5'", "out of range [0,"});
+  expect_error("", {"dram.write_pj_per_bit=-1"}, {"override", "dram.write_pj_per_bit", "'-1'", "out of range"});
+  expect_error("", {"dram.activate_pj=lots"}, {"override", "dram.activate_pj", "lots", "not a finite number"});
+  expect_error("dram: {background_mw: -3}\n", {}, {"test.yaml", "dram.background_mw", "'-3'", "out of range"});
 }
 
 TEST(ConfigErrors, BadEnumsAndNames) {

@@ -53,6 +53,40 @@ TEST(Dram, RowConflictPaysPrecharge) {
   EXPECT_EQ(d.stats().row_conflicts, 1);
 }
 
+// Activates = row misses + row conflicts. Pattern on DDR4 (16 banks x 8 KiB rows, so bank 0 holds
+// rows at 0, 128 KiB, 256 KiB, ...): open bank 0 row 0 (miss), read it again (hit), bank 0 row 1
+// (conflict), back to row 0 (conflict), bank 1 row 0 (miss): 2 misses + 2 conflicts = 4 activates.
+TEST(Dram, ActivatesCountMissesAndConflicts) {
+  DramModel d(dram_preset("ddr4_3200"));
+  std::int64_t t = 0;
+  for (const std::uint64_t addr : {0ull, 64ull, 131072ull, 128ull, 8192ull}) t = d.access(t, addr, 64, false);
+  EXPECT_EQ(d.stats().row_hits, 1);
+  EXPECT_EQ(d.stats().row_misses, 2);
+  EXPECT_EQ(d.stats().row_conflicts, 2);
+  EXPECT_EQ(d.stats().activates, 4);
+  // The analytic executor's tracker sees the same rows open (no refresh happened in these 0.2 us).
+  DramRowTracker r(dram_preset("ddr4_3200"));
+  std::int64_t a = 0;
+  for (const std::uint64_t addr : {0ull, 64ull, 131072ull, 128ull, 8192ull}) a += r.access(addr, 64);
+  EXPECT_EQ(a, 4);
+}
+
+// A streaming transfer opens one row per row_bytes chunk it spans, and a transfer continuing in an
+// open row opens nothing: 16 KiB from 4 KiB spans 8 KiB chunks 0..2 (3 rows); the next 4 KiB
+// [20 KiB, 24 KiB) stays in chunk 2 (0 rows); the timing model counts the same 3 activates.
+TEST(Dram, RowTrackerMatchesTheModelOnAStream) {
+  DramRowTracker r(dram_preset("ddr4_3200"));
+  EXPECT_EQ(r.access(4096, 16384), 3);
+  EXPECT_EQ(r.access(20480, 4096), 0);
+  EXPECT_EQ(r.access(0, 0), 0);
+  DramModel d(dram_preset("ddr4_3200"));
+  d.access(d.access(0, 4096, 16384, false), 20480, 4096, true);
+  EXPECT_EQ(d.stats().activates, 3);
+  // The ideal interface has one 1 GiB row: a whole model's weights open it once.
+  DramRowTracker ideal(dram_preset("ideal_1024b"));
+  EXPECT_EQ(ideal.access(0, 700u << 20), 1);
+}
+
 TEST(Dram, RefreshBlocksAndClosesRows) {
   DramModel d(dram_preset("ddr4_3200"));
   d.access(0, 0, 64, false);  // opens bank 0 row 0

@@ -14,8 +14,10 @@ module mixpe_array_ws #(
   parameter int unsigned XW       = ActFp ? 16 : 8,
   parameter int unsigned GCW      = $clog2(GroupMax + 1),
   parameter int unsigned RowW     = (Rows > 1) ? $clog2(Rows) : 1,
-  // b = 16 / WBits load lanes per column, each writing LaneRows = ceil(Rows / b) rows.
-  parameter int unsigned Lanes    = 16 / WBits,
+  // Weight-load bits per column per cycle (array.ws_load_bits): b = LoadBits / WBits load lanes per
+  // column, each writing LaneRows = ceil(Rows / b) rows.
+  parameter int unsigned LoadBits = 16,
+  parameter int unsigned Lanes    = LoadBits / WBits,
   parameter int unsigned LaneRows = (Rows + Lanes - 1) / Lanes
 ) (
   input  logic                        clk_i,

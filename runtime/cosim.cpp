@@ -1,6 +1,7 @@
 // Payload programs from recorded functional GEMMs, and outputs reassembled from array tiles.
 #include "runtime/cosim.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -18,9 +19,12 @@ sim::AcceleratorConfig config_for(const GemmCall& c, const sim::AcceleratorConfi
 }
 
 // The array tiles of one GEMM instruction (row tiles outer, column tiles inner).
-std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Piece& p, int tk, const sim::AcceleratorConfig& hw) {
+// `ik` is the instruction's K: the chunk, which a weight-stationary per-channel GEMM's last chunk
+// extends past the weights with zeros.
+std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Piece& p, int tk, int ik, const sim::AcceleratorConfig& hw) {
+  tk = std::min(tk, c.w.k - p.k0);
   const quant::QuantizedWeights w = slice_weights(c.w, p.k0, tk);
-  const int kp = c.w.k, R = hw.rows, C = hw.cols;
+  const int kp = c.w.k, R = p.tile_rows, C = hw.cols;
   std::vector<sim::ArrayTile> tiles;
   for (int r0 = p.m0; r0 < p.m0 + p.m; r0 += R) {
     for (int c0 = p.n0; c0 < p.n0 + p.n; c0 += C) {
@@ -40,6 +44,8 @@ std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Pie
           break;
         case PePath::kFloat: throw std::invalid_argument("the float path has no array");
       }
+      if (tk < ik) tiles.back() = sim::zero_pad_k(tiles.back(), ik);
+      if (p.ws) tiles.back() = sim::to_weight_stationary(std::move(tiles.back()), hw.rows, hw.ws_load_bits);
     }
   }
   return tiles;
@@ -61,8 +67,11 @@ CosimProgram build_cosim_program(const std::vector<GemmCall>& calls, const sim::
     for (const GemmPlacement& pl : placements) {
       CosimProgram::Piece p{pl.instr, static_cast<int>(pl.m0), static_cast<int>(pl.n0), static_cast<int>(pl.k0), static_cast<int>(pl.m),
                             static_cast<int>(pl.n)};
+      const sim::ArrayShape shape = sim::gemm_tile_shape(cp.program.code[p.instr], cfg);
+      p.ws = shape.dataflow == sim::Dataflow::kWs;
+      p.tile_rows = p.ws ? shape.tokens : hw.rows;
       cp.program.code[p.instr].payload = static_cast<int>(cp.program.payloads.size());
-      cp.program.payloads.push_back(tiles_for(c, p, c.tk, hw));
+      cp.program.payloads.push_back(tiles_for(c, p, c.tk, cp.program.code[p.instr].k, hw));
       pieces.push_back(p);
     }
     cp.pieces.push_back(std::move(pieces));
@@ -74,7 +83,7 @@ std::vector<std::vector<float>> assemble_outputs(const CosimProgram& cp, const s
                                                  const std::map<std::size_t, std::vector<std::vector<float>>>& outputs,
                                                  const sim::AcceleratorConfig& hw) {
   std::vector<std::vector<float>> ys;
-  const int R = hw.rows, C = hw.cols;
+  const int C = hw.cols;
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const int n = calls[i].w.n;
     std::vector<float> y(static_cast<std::size_t>(calls[i].m) * n, 0.0f);
@@ -82,6 +91,7 @@ std::vector<std::vector<float>> assemble_outputs(const CosimProgram& cp, const s
       const auto it = outputs.find(p.instr);
       if (it == outputs.end()) throw std::logic_error(fmt::format("{}: no output for instruction {}", calls[i].name, p.instr));
       std::size_t t = 0;
+      const int R = p.tile_rows;
       for (int r0 = p.m0; r0 < p.m0 + p.m; r0 += R) {
         for (int c0 = p.n0; c0 < p.n0 + p.n; c0 += C, ++t) {
           const std::vector<float>& tile = it->second.at(t);

@@ -18,6 +18,8 @@ struct CosimProgram {
   struct Piece {
     std::size_t instr = 0;
     int m0 = 0, n0 = 0, k0 = 0, m = 0, n = 0;
+    int tile_rows = 0;  // tokens per array tile: R (output-stationary) or the job's M (weight-stationary)
+    bool ws = false;
   };
   std::vector<std::vector<Piece>> pieces;
 };

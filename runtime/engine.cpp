@@ -1,6 +1,7 @@
 // GEMMs through a design's numerics, weight format and K chunking (runtime/engine.h).
 #include "runtime/engine.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <Eigen/Core>
@@ -111,7 +112,9 @@ const std::vector<std::unique_ptr<GemmOperand::Chunk>>& GemmOperand::chunks(int 
     for (int k0 = 0; k0 < q.k; k0 += tk) {
       auto c = std::make_unique<Chunk>();
       c->k0 = k0;
-      c->q = slice_weights(q, k0, tk);
+      // A weight-stationary per-channel GEMM pads K to whole R-row tiles: its last chunk may run
+      // past the weights, over zero activations that add nothing.
+      c->q = slice_weights(q, k0, std::min(tk, q.k - k0));
       c->prepared = path == PePath::kFp16 ? quant::PreparedWeights::for_fp16(c->q) : quant::PreparedWeights::for_mixpe(c->q);
       list.push_back(std::move(c));
     }
@@ -181,7 +184,7 @@ int GemmEngine::k_chunk(const GemmOperand& w, int m) const {
   sim::AcceleratorConfig cfg = *hw_;
   cfg.group_size = group;
   const GemmMapping mp = map_gemm({m, w.n, w.q.k, 1, w.q.bits != hw_->weight_bits ? w.q.bits : 0}, cfg, w.name);
-  if (mp.k != w.q.k) throw std::logic_error(fmt::format("{}: mapper padded K to {}, weights have {}", w.name, mp.k, w.q.k));
+  if (mp.k != w.q.k && !(group == -1 && mp.dataflow == sim::Dataflow::kWs)) throw std::logic_error(fmt::format("{}: mapper padded K to {}, weights have {}", w.name, mp.k, w.q.k));
   tk_cache_->tk[key] = static_cast<int>(mp.tk);
   return static_cast<int>(mp.tk);
 }
@@ -225,18 +228,19 @@ std::vector<float> GemmEngine::run(const GemmOperand& w, std::span<const float> 
   for (const auto& c : w.chunks(tk, path_)) {
     std::vector<float> yc;
     const int ag = c->q.group_size;  // the edge aligns per instruction group (the chunk for per-channel)
+    const int ck = c->q.k;
     switch (path_) {
-      case PePath::kMixpeInt8: yc = quant::gemm_mixpe_int8(slice_activations(*call.x8, c->k0, tk), c->prepared); break;
-      case PePath::kInt8: yc = quant::gemm_int8(slice_activations(*call.x8, c->k0, tk), c->prepared); break;
+      case PePath::kMixpeInt8: yc = quant::gemm_mixpe_int8(slice_activations(*call.x8, c->k0, ck), c->prepared); break;
+      case PePath::kInt8: yc = quant::gemm_int8(slice_activations(*call.x8, c->k0, ck), c->prepared); break;
       case PePath::kMixpeFp16:
         yc = quant::gemm_mixpe_aligned(
-            quant::align_activations_fp16(slice_columns<quant::Half>(call.x16, m, kp, c->k0, tk), m, tk, ag), c->prepared);
+            quant::align_activations_fp16(slice_columns<quant::Half>(call.x16, m, kp, c->k0, ck), m, ck, ag), c->prepared);
         break;
       case PePath::kMixpeBf16:
         yc = quant::gemm_mixpe_aligned(
-            quant::align_activations_bf16(slice_columns<quant::BFloat16>(call.xbf, m, kp, c->k0, tk), m, tk, ag), c->prepared);
+            quant::align_activations_bf16(slice_columns<quant::BFloat16>(call.xbf, m, kp, c->k0, ck), m, ck, ag), c->prepared);
         break;
-      case PePath::kFp16: yc = quant::gemm_fp16(slice_columns<quant::Half>(call.x16, m, kp, c->k0, tk), m, c->prepared); break;
+      case PePath::kFp16: yc = quant::gemm_fp16(slice_columns<quant::Half>(call.x16, m, kp, c->k0, ck), m, c->prepared); break;
       case PePath::kFloat: break;
     }
     // K chunks accumulate into the FP32 partial sums in OBUF, in chunk order.

@@ -122,9 +122,28 @@ ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_si
   return t;
 }
 
-ArrayTile to_weight_stationary(ArrayTile tile, int array_rows) {
+ArrayTile zero_pad_k(const ArrayTile& t, int k) {
+  if (t.groups() != 1 || t.wgroups() != 1 || k < t.k)
+    throw std::invalid_argument(fmt::format("zero_pad_k: only one-group tiles grow (K = {} g = {} to {})", t.k, t.group_size, k));
+  ArrayTile p = t;
+  p.k = k;
+  p.group_size = k;
+  p.weight_group = k;
+  auto widen = [&](const auto& src, auto& dst, int lines) {
+    dst.assign(static_cast<std::size_t>(lines) * k, {});
+    for (int r = 0; r < lines; ++r)
+      for (int j = 0; j < t.k; ++j) dst[static_cast<std::size_t>(r) * k + j] = src[static_cast<std::size_t>(r) * t.k + j];
+  };
+  if (t.mode == ArrayMode::kFp16) widen(t.x16, p.x16, t.rows);
+  else widen(t.x, p.x, t.rows);
+  widen(t.q, p.q, t.cols);
+  return p;
+}
+
+ArrayTile to_weight_stationary(ArrayTile tile, int array_rows, int load_bits) {
   tile.dataflow = Dataflow::kWs;
   tile.array_rows = array_rows;
+  tile.ws_load_bits = load_bits;
   return tile;
 }
 
@@ -153,18 +172,23 @@ void check_stream(std::span<const ArrayTile> tiles) {
     check_tile(t);
     const ArrayTile& f = tiles[0];
     if (t.mode != f.mode || t.rows != f.rows || t.cols != f.cols || t.k != f.k || t.group_size != f.group_size ||
-        t.weight_bits != f.weight_bits || t.symmetric != f.symmetric || t.dataflow != f.dataflow || t.array_rows != f.array_rows)
+        t.weight_bits != f.weight_bits || t.symmetric != f.symmetric || t.dataflow != f.dataflow || t.array_rows != f.array_rows ||
+        t.ws_load_bits != f.ws_load_bits)
       throw std::invalid_argument(fmt::format("array stream: tile {} differs in mode or shape from tile 0", i));
   }
 }
 
 ArrayShape shape_of(const ArrayTile& t) {
-  if (t.dataflow == Dataflow::kWs) return ArrayShape{t.mode, t.array_rows, t.cols, t.k, t.group_size, Dataflow::kWs, t.rows, t.weight_bits};
+  if (t.dataflow == Dataflow::kWs)
+    return ArrayShape{t.mode, t.array_rows, t.cols, t.k, t.group_size, Dataflow::kWs, t.rows, t.weight_bits, t.ws_load_bits};
   return ArrayShape{t.mode, t.rows, t.cols, t.k, t.group_size, Dataflow::kOs, t.rows, t.weight_bits};
 }
 
-int ws_lanes(int weight_bits) { return kWsLoadBits / weight_bits; }
-int ws_lane_rows(const ArrayShape& s) { return (s.rows + ws_lanes(s.weight_bits) - 1) / ws_lanes(s.weight_bits); }
+int ws_lanes(int weight_bits, int load_bits) { return load_bits / weight_bits; }
+int ws_lane_rows(const ArrayShape& s) {
+  const int b = ws_lanes(s.weight_bits, s.load_bits);
+  return (s.rows + b - 1) / b;
+}
 std::int64_t ws_period(const ArrayShape& s) { return std::max<std::int64_t>(s.tokens, ws_lane_rows(s)); }
 std::int64_t ws_weight_tiles(const ArrayShape& s, std::int64_t jobs) { return jobs * (s.k / s.rows); }
 
@@ -183,6 +207,7 @@ void check_ws_shape(const ArrayShape& s) {
   if (s.tokens < 1 || s.tokens > s.rows) bad("tokens M must be in 1..R (the bottom accumulators hold R tokens)");
   if (s.group_size % s.rows != 0) bad("R must divide the group size (a weight tile's K-rows lie in one group)");
   if (s.weight_bits < 2 || s.weight_bits > 8) bad("weight bits must be 2..8");
+  if (s.load_bits < s.weight_bits) bad(fmt::format("{} load bits per column cannot carry one code", s.load_bits));
 }
 
 WsTokenSlot ws_token_slot(const ArrayShape& s, std::int64_t jobs, std::int64_t t) {
@@ -248,7 +273,8 @@ std::int64_t stream_issue_cycles(const ArrayShape& s, std::int64_t tiles) {
 
 bool same_stream_shape(const ArrayShape& a, const ArrayShape& b) {
   return a.mode == b.mode && a.dataflow == b.dataflow && a.rows == b.rows && a.cols == b.cols && a.k == b.k &&
-         a.group_size == b.group_size && a.tokens == b.tokens && (a.dataflow == Dataflow::kOs || a.weight_bits == b.weight_bits);
+         a.group_size == b.group_size && a.tokens == b.tokens &&
+         (a.dataflow == Dataflow::kOs || (a.weight_bits == b.weight_bits && a.load_bits == b.load_bits));
 }
 
 std::int64_t output_valid_cycle(const ArrayShape& s, std::int64_t tile, int r, int c) {

@@ -27,6 +27,8 @@ std::string_view to_string(ArrayMode m);
 // columns, K streamed; the prefill mapping) or weight-stationary (K on rows, channels on columns,
 // weights held in the PEs while up to R tokens stream past; the decode mapping for M << R).
 enum class Dataflow { kOs, kWs };
+// Weight-load bits per column per cycle of the weight-stationary array (array.ws_load_bits).
+inline constexpr int kWsLoadBits = 16;
 std::string_view to_string(Dataflow d);
 // True when the mode has a weight-stationary array (the integer-chain PEs; not fp16, whose FP32
 // accumulation order is fixed along K and cannot be split into per-tile partial sums).
@@ -40,6 +42,7 @@ struct ArrayTile {
   ArrayMode mode = ArrayMode::kMixpeInt8;
   Dataflow dataflow = Dataflow::kOs;
   int array_rows = 0;  // weight-stationary only: the array's R
+  int ws_load_bits = kWsLoadBits;  // weight-stationary only: load bits per column per cycle
   int rows = 0, cols = 0, k = 0;
   int group_size = 0;    // the array's reduction group g (K for the int8 and fp16 baselines)
   int weight_group = 0;  // quantization group of w_scale/w_zero (equals group_size except fp16)
@@ -70,8 +73,11 @@ ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::Quantized
 ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 // An all-zero tile of the given shape (timing-only runs; cycles do not depend on data).
 ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits);
+// A one-group tile (per-channel weights) with K zero-extended to `k`: zero activations and codes
+// add nothing to its integer sum (the weight-stationary array's K padding to whole R-row tiles).
+ArrayTile zero_pad_k(const ArrayTile& tile, int k);
 // The same operands run weight-stationary on an array of `array_rows` rows (tile.rows = tokens).
-ArrayTile to_weight_stationary(ArrayTile tile, int array_rows);
+ArrayTile to_weight_stationary(ArrayTile tile, int array_rows, int load_bits = kWsLoadBits);
 // Throws std::invalid_argument if sizes or the mode's constraints do not hold.
 void check_tile(const ArrayTile& t);
 ArrayShape shape_of(const ArrayTile& t);
@@ -84,7 +90,7 @@ struct ArrayShape {
   ArrayMode mode = ArrayMode::kMixpeInt8;
   int rows = 0, cols = 0, k = 0, group_size = 0;
   Dataflow dataflow = Dataflow::kOs;
-  int tokens = 0, weight_bits = 4;
+  int tokens = 0, weight_bits = 4, load_bits = kWsLoadBits;
   int groups() const { return k / group_size; }
 };
 // The functions below dispatch on s.dataflow; the formulas are in docs/array.md.
@@ -120,8 +126,8 @@ FeedSlot feed_slot(const ArrayShape& s, std::int64_t tiles, std::int64_t t, int 
 
 // Weight-stationary timing (docs/array.md "Weight-stationary dataflow"). A stream of `jobs` tiles
 // is T = jobs K / R weight tiles; weight tile t starts on cycle S_t = 1 + t P.
-inline constexpr int kWsLoadBits = 16;  // weight-load bits per column per cycle
-int ws_lanes(int weight_bits);                     // b = 16 / bits: W2 8, W3 5, W4 4, W8 2
+// b = load bits / weight bits: with 16 load bits W2 8, W3 5, W4 4, W8 2.
+int ws_lanes(int weight_bits, int load_bits = kWsLoadBits);
 int ws_lane_rows(const ArrayShape& s);             // L = ceil(R / b)
 std::int64_t ws_period(const ArrayShape& s);       // P = max(M, L)
 std::int64_t ws_weight_tiles(const ArrayShape& s, std::int64_t jobs);  // T = jobs K / R

@@ -124,6 +124,8 @@ const std::vector<ParamSpec>& param_table() {
                             "dataflows the array offers: os (output-stationary), ws (weight-stationary) or both (the mapper picks per GEMM)",
                             {{"os", ArrayDataflow::kOs}, {"ws", ArrayDataflow::kWs}, {"both", ArrayDataflow::kBoth}},
                             [](AcceleratorConfig& c) -> ArrayDataflow& { return c.dataflow; }),
+      int_p("array.ws_load_bits", "weight-stationary weight-load bits per column per cycle (1024 bits per cycle on 64 columns at 16)", 2,
+            1024, [](AcceleratorConfig& c) -> int& { return c.ws_load_bits; }),
       string_p("array.model", "array model from the registry: pe (per-PE cycle model) or tile (closed form)",
                [](AcceleratorConfig& c) -> std::string& { return c.array_model; }),
       buffer_p("buffers.wbuf.size_kib", "weight buffer capacity in KiB", 1, 1 << 20, &AcceleratorConfig::wbuf, &BufferConfig::size_kib),
@@ -420,6 +422,8 @@ void validate(const AcceleratorConfig& c) {
     if (c.group_size > 0 && c.group_size % c.rows != 0)
       bad("array.dataflow", std::string(to_string(c.dataflow)),
           fmt::format("weight-stationary needs array.rows ({}) to divide array.group_size ({})", c.rows, c.group_size));
+    if (c.ws_load_bits < c.weight_bits)
+      bad("array.ws_load_bits", std::to_string(c.ws_load_bits), fmt::format("cannot carry one {}-bit weight code", c.weight_bits));
   }
   const std::pair<const char*, const BufferConfig*> bufs[] = {{"wbuf", &c.wbuf}, {"ibuf", &c.ibuf}, {"obuf", &c.obuf}};
   for (const auto& [n, b] : bufs) {

@@ -66,6 +66,7 @@ struct AcceleratorConfig {
   int group_max = 0;           // largest group the RTL supports; 0: group_size (4096 if per-channel)
   std::string array_model = "tile";  // name in the array-model registry (pe | tile)
   ArrayDataflow dataflow = ArrayDataflow::kOs;
+  int ws_load_bits = 16;  // weight-stationary weight-load bits per column per cycle
   // Buffers (paper reference setup: WBUF 128 KiB, IBUF 256 KiB, OBUF 128 KiB)
   BufferConfig wbuf{128, 8, 128};
   BufferConfig ibuf{256, 8, 128};

@@ -145,6 +145,7 @@ ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg) 
   ArrayShape s{in.mode, cfg.rows, cfg.cols, in.k, baseline ? in.k : weight_group(in)};
   s.dataflow = in.dataflow;
   s.weight_bits = weight_bits_of(in, cfg);
+  s.load_bits = cfg.ws_load_bits;
   const std::int64_t rt = row_tiles(in, cfg);
   s.tokens = in.dataflow == Dataflow::kWs ? static_cast<int>((in.m + rt - 1) / rt) : cfg.rows;
   return s;
@@ -157,7 +158,7 @@ std::int64_t gemm_tile_count(const Instruction& in, const AcceleratorConfig& cfg
 std::vector<ArrayTile> gemm_zero_tiles(const Instruction& in, const AcceleratorConfig& cfg) {
   const ArrayShape s = gemm_tile_shape(in, cfg);
   ArrayTile t = make_zero_tile(in.mode, s.tokens, cfg.cols, in.k, weight_group(in), s.weight_bits);
-  if (in.dataflow == Dataflow::kWs) t = to_weight_stationary(std::move(t), cfg.rows);
+  if (in.dataflow == Dataflow::kWs) t = to_weight_stationary(std::move(t), cfg.rows, cfg.ws_load_bits);
   return std::vector<ArrayTile>(static_cast<std::size_t>(gemm_tile_count(in, cfg)), t);
 }
 

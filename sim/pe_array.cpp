@@ -358,7 +358,7 @@ StreamResult PeArrayModel::run_ws(std::span<const ArrayTile> tiles) {
   const int R = shape.rows, C = shape.cols, M = shape.tokens, g = shape.group_size, ng = shape.groups();
   const int kt_per_job = shape.k / R, tiles_per_group = g / R;
   const int jobs = static_cast<int>(tiles.size());
-  const int lanes = ws_lanes(shape.weight_bits), lane_rows = ws_lane_rows(shape);
+  const int lanes = ws_lanes(shape.weight_bits, shape.load_bits), lane_rows = ws_lane_rows(shape);
   const std::int64_t period = ws_period(shape), weight_tiles = ws_weight_tiles(shape, jobs);
   const std::int64_t last_token_slot = 1 + (weight_tiles - 1) * period + M - 1;
   const bool aligned = t0.mode == ArrayMode::kMixpeAligned;

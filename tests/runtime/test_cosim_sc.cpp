@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <systemc>
+#include <ostream>
 #include <vector>
 
 #include "models/llm/llm.h"
@@ -27,10 +28,13 @@ struct Case {
   const char* hw;
   const char* act;  // array.act_type override ("" keeps the preset's)
   const char* workload;
+  const char* dataflow = "os";
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.hw << " " << (*c.act ? c.act : "preset") << " " << c.workload << " " << c.dataflow; }
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
-  std::string s = std::string(info.param.hw) + "_" + (*info.param.act ? info.param.act : "preset") + "_" + info.param.workload;
+  std::string s = std::string(info.param.hw) + "_" + (*info.param.act ? info.param.act : "preset") + "_" + info.param.workload + "_" +
+                  info.param.dataflow;
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -63,12 +67,15 @@ class FunctionalVsCycle : public testing::TestWithParam<Case> {};
 
 TEST_P(FunctionalVsCycle, EveryGemmGivesTheSameBits) {
   const Case c = GetParam();
-  std::vector<std::string> ov = {"array.model=pe"};
+  std::vector<std::string> ov = {"array.model=pe", std::string("array.dataflow=") + c.dataflow};
   if (*c.act) ov.push_back(std::string("array.act_type=") + c.act);
   const sim::AcceleratorConfig cfg = sim::load_config(c.hw, ov);
   const std::vector<GemmCall> calls = record(c, cfg);
   ASSERT_GT(calls.size(), 5u);
   const CosimProgram cp = build_cosim_program(calls, cfg);
+  int ws_gemms = 0;
+  for (const sim::Instruction& in : cp.program.code) ws_gemms += in.op == sim::Opcode::kGemm && in.dataflow == sim::Dataflow::kWs;
+  if (std::string(c.dataflow) == "ws") EXPECT_GT(ws_gemms, 0) << "the weight-stationary case must run weight-stationary GEMMs";
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   const sim::RunResult run = sim::run_program(cfg, cp.program);
   const std::vector<std::vector<float>> ys = assemble_outputs(cp, calls, run.outputs, cfg);
@@ -91,7 +98,8 @@ TEST_P(FunctionalVsCycle, EveryGemmGivesTheSameBits) {
 INSTANTIATE_TEST_SUITE_P(Designs, FunctionalVsCycle,
                          testing::Values(Case{"test_mixpe_8x8", "", "llm-decode"}, Case{"test_mixpe_4x4", "fp16", "llm-decode"},
                                          Case{"test_int8_4x4", "", "llm-decode"}, Case{"test_fp16_4x4", "", "operator"},
-                                         Case{"test_mixpe_8x8", "", "operator"}),
+                                         Case{"test_mixpe_8x8", "", "operator"}, Case{"test_mixpe_4x4", "", "llm-decode", "ws"},
+                                         Case{"test_mixpe_4x4", "bf16", "operator", "ws"}, Case{"test_int8_4x4", "", "llm-decode", "ws"}),
                          case_name);
 
 }  // namespace

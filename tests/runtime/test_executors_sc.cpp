@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <ostream>
 #include <vector>
 #include <systemc>
 
@@ -21,11 +22,18 @@ struct Case {
   const char* model;
   models::Phase phase;
   int batch, seq;
+  std::vector<std::string> overrides = {};
 };
+// Readable, stable case descriptions in test listings (not the struct's raw bytes).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.hw << " " << c.model << " " << models::to_string(c.phase) << " b" << c.batch << " s" << c.seq;
+  for (const std::string& o : c.overrides) *os << " " << o;
+}
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
   std::string s = std::string(info.param.hw) + "_" + info.param.model + "_" + models::to_string(info.param.phase) + "_b" +
                   std::to_string(info.param.batch) + "_s" + std::to_string(info.param.seq);
+  for (const std::string& o : info.param.overrides) s += "_" + o.substr(o.find('=') + 1);
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -35,7 +43,7 @@ class AnalyticVsCycle : public testing::TestWithParam<Case> {};
 
 TEST_P(AnalyticVsCycle, WithinFivePercentPerLayerAndOverall) {
   const Case c = GetParam();
-  const sim::AcceleratorConfig cfg = sim::load_config(c.hw);
+  const sim::AcceleratorConfig cfg = sim::load_config(c.hw, c.overrides);
   const models::ModelConfig model = models::load_model_config(c.model);
   const models::WorkloadSpec spec{c.phase, c.batch, c.seq};
   const SimulationReport a = simulate(model, spec, cfg, ExecutorKind::kAnalytic);
@@ -65,7 +73,14 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"fp16_32x28", "tiny", models::Phase::kPrefill, 1, 128},
                     Case{"int8_32x32", "tiny", models::Phase::kPrefill, 1, 96},
                     Case{"test_mixpe_8x8", "tiny", models::Phase::kPrefill, 1, 32},
-                    Case{"mixpe_w4a8_64x64", "vit-b16", models::Phase::kPrefill, 1, 1}),
+                    Case{"mixpe_w4a8_64x64", "vit-b16", models::Phase::kPrefill, 1, 1},
+                    // An independent check: the per-PE array model (not the closed form the analytic
+                    // executor shares) runs every GEMM of whole tiny-model programs, both dataflows.
+                    Case{"test_mixpe_4x4", "tiny", models::Phase::kPrefill, 1, 16, {"array.model=pe", "array.dataflow=os"}},
+                    Case{"test_mixpe_4x4", "tiny", models::Phase::kPrefill, 1, 16, {"array.model=pe", "array.dataflow=ws"}},
+                    Case{"test_mixpe_4x4", "tiny", models::Phase::kDecode, 2, 40, {"array.model=pe", "array.dataflow=os"}},
+                    Case{"test_mixpe_4x4", "tiny", models::Phase::kDecode, 2, 40, {"array.model=pe", "array.dataflow=ws"}},
+                    Case{"test_int8_4x4", "tiny", models::Phase::kDecode, 1, 40, {"array.model=pe", "array.dataflow=both"}}),
     case_name);
 
 // DRAM energy on a real DRAM: the analytic executor's row activations (DramRowTracker: rows spanned

@@ -139,7 +139,8 @@ CommandAction add_compare_command(CLI::App& app) {
   cmd->add_option("--hw", st->designs, "Designs to compare (presets or .yaml files); the first fp16 design is the baseline")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("-p,--param", st->overrides, "Override a hardware key in every design, e.g. -p dram.preset=hbm2 (repeatable)");
+  cmd->add_option("-p,--param", st->overrides, "Override a hardware key in every design, e.g. -p dram.preset=hbm2 (repeatable; the key must suit every design: "
+                  "array.dataflow=ws fails on the fp16 baseline)");
   add_workload_options(cmd, st->w);
   cmd->add_option("--json", st->json_path, "Write every design's report and the normalized table as JSON to this file");
   return [st]() {

@@ -82,9 +82,12 @@ void emit_vector_pass(const VectorPass& v, const sim::AcceleratorConfig& cfg, si
       const std::uint64_t src = in_base + static_cast<std::uint64_t>((static_cast<std::int64_t>(i) * rows_total + r) * cols * 4);
       prog.code.push_back(sim::dma_load(sim::BufferId::kObuf, base + i * in_bytes, src, in_bytes));
     }
-    for (const auto& [vop, share] : v.vops) {
+    for (std::size_t i = 0; i < v.vops.size(); ++i) {
+      const auto& [vop, share] = v.vops[i];
       const std::int64_t op_rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * share + 0.5));
-      prog.code.push_back(sim::vector_op(vop, sim::BufferId::kObuf, static_cast<int>(op_rows), static_cast<int>(cols), base, base));
+      // The op itself reads all its inputs; the quantization steps after it, its result.
+      prog.code.push_back(sim::vector_op(vop, sim::BufferId::kObuf, static_cast<int>(op_rows), static_cast<int>(cols), base, base,
+                                         i == 0 ? v.inputs : 1));
     }
     // The output shrinks with quantization; each chunk stores its share, the last the remainder.
     const std::int64_t out = r + rows >= rows_total ? v.out_bytes - stored : v.out_bytes * rows / rows_total;
@@ -151,7 +154,7 @@ sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::siz
         const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
         ++s.vector.ops;
         s.vector.element_ops += elems * sim::vector_ops_per_element(in.vop);
-        buf(in.vbuf).bits_read += elems * 32;
+        buf(in.vbuf).bits_read += elems * 32 * in.inputs;
         buf(in.vbuf).bits_written += elems * 32;
         break;
       }
@@ -184,7 +187,7 @@ std::int64_t vector_pass_cycles(const sim::Program& prog, std::size_t first, std
     } else if (in.op == sim::Opcode::kVector) {
       const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
       const std::int64_t compute = cfg.vector_latency_cycles + ceil_div(elems * sim::vector_ops_per_element(in.vop), cfg.vector_lanes);
-      const double c = static_cast<double>(std::max(compute, ceil_div(elems * 64, cfg.obuf.bits_per_cycle())));
+      const double c = static_cast<double>(std::max(compute, ceil_div(elems * 32 * (in.inputs + 1), cfg.obuf.bits_per_cycle())));
       vec += c;
       chunk_vec += c;
       vector_seen = true;
@@ -315,7 +318,8 @@ CompiledWorkload compile_workload(const Workload& model, const sim::AcceleratorC
       const double kv_share = static_cast<double>(op.kv_elements) / static_cast<double>(op.elements);
       if (feeds_gemm && plain > 0) v.vops.push_back({sim::VectorOp::kQuantize, 1.0 - kv_share});
       if (op.kv_elements > 0) v.vops.push_back({sim::VectorOp::kQuantizeWeights, kv_share});
-      v.out_bytes = (feeds_gemm ? activation_format_bytes(plain, op.width, cfg) : 4 * plain) +
+      // One activation scale (or shift bytes) per row of the consuming GEMM's input, K wide.
+      v.out_bytes = (feeds_gemm ? activation_format_bytes(plain, ops[i + 1].k, cfg) : 4 * plain) +
                     (op.kv_elements > 0 ? weight_format_bytes(op.kv_elements, op.kv_width, cfg) : 0);
       pass(v);
       r.dataflow = "vector";

@@ -95,26 +95,41 @@ void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig&
   const Part m_parts[] = {{ms.full_count, ms.full}, {ms.last ? 1 : 0, ms.last}};
   const Part n_parts[] = {{ns.full_count, ns.full}, {ns.last ? 1 : 0, ns.last}};
   std::int64_t tail[2] = {0, 0};
+  // With two weight slots, the weight load after next waits until this GEMM has read its last
+  // weight (release), so a GEMM that loads new weights takes at least (release + load) / 2. The
+  // share of GEMMs that load weights follows the loop order (w_loads of all instructions).
+  const double load_share = static_cast<double>(w_loads) / static_cast<double>(ms.tiles() * ns.tiles() * chunks);
+  double paired = 0;
   for (int mi = 0; mi < 2; ++mi) {
     const auto& [mc, msz] = m_parts[mi];
     for (const auto& [nc, nsz] : n_parts) {
       if (mc == 0 || nc == 0) continue;
       const sim::GemmEvents first = gemm_ev(mp, msz, nsz, false, cfg), rest = gemm_ev(mp, msz, nsz, true, cfg);
       compute += mc * nc * (first.occupancy() + (chunks - 1) * rest.occupancy());
+      const double w_load = static_cast<double>(wbytes(nsz)) * 8.0 / mm.dram_bits_per_cycle + static_cast<double>(mm.dram_latency_cycles);
+      const double held = static_cast<double>(std::max(first.occupancy(), std::min(first.cycles(), first.release_cycles)));
+      const double instrs = static_cast<double>(mc * nc * chunks);
+      paired += instrs * (load_share * std::max(static_cast<double>(first.occupancy()), (held + w_load) / 2.0) +
+                          (1.0 - load_share) * static_cast<double>(first.occupancy()));
       macs += mc * nc * chunks * first.pe_macs;
       tail[mi] = std::max(tail[mi], first.tail_cycles());
     }
   }
   // Drains: one at the end of the stream (instances of the GEMM continue one another's stream),
   // plus one at each change of shape inside an instance.
-  const bool two_shapes = mp.dataflow == sim::Dataflow::kWs && ms.full_count > 0 && ms.last > 0;
-  const std::int64_t final_tail = two_shapes ? tail[1] : std::max(tail[0], tail[1]);
+  const bool two_shapes = ms.full_count > 0 && ms.last > 0 &&
+                          !sim::same_stream_shape(sim::gemm_tile_shape(gemm_instr(mp, ms.full, mp.tn, cfg), cfg),
+                                                  sim::gemm_tile_shape(gemm_instr(mp, ms.last, mp.tn, cfg), cfg));
+  // One shape: one drain at the end of the stream (instances continue one another's stream).
+  const std::int64_t final_drain = two_shapes ? 0 : std::max(tail[0], tail[1]);
   if (two_shapes) {
-    // Weights-outer visits the full row tiles, then the partial one, for every column tile.
+    // Weights-outer visits the full row tiles, then the partial one, for every column tile; each
+    // further instance starts again on the full shape.
     compute += mp.order == LoopOrder::kWeightsOuter ? ns.tiles() * (tail[0] + tail[1]) - tail[1] : tail[0];
+    compute += tail[1];  // per instance, from its partial shape back to the next instance's full one
   }
   mp.gemm_steps = stores * chunks;
-  mp.compute_cycles = compute + final_tail;
+  mp.compute_cycles = compute + final_drain;
   mp.dram_read_bytes = w_bytes + x_bytes;
   mp.dram_write_bytes = y_bytes;
   const double bw = mm.dram_bits_per_cycle;
@@ -124,7 +139,8 @@ void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig&
   // store cannot overlap anything.
   const double first = (wbytes(std::min(mp.tn, mp.n)) + xbytes(std::min(mp.tm, mp.m))) * 8.0 / bw + 2.0 * mm.dram_latency_cycles;
   const double last = std::min(mp.tm, mp.m) * std::min(mp.tn, mp.n) * 32.0 / bw + mm.dram_latency_cycles;
-  const double steady = std::max(static_cast<double>(compute * count + final_tail), (load_cycles + store_cycles) * count);
+  const double steady = std::max({static_cast<double>(compute * count + final_drain), (load_cycles + store_cycles) * count,
+                                   paired * static_cast<double>(count)});
   mp.est_cycles = static_cast<std::int64_t>(steady + first + last + 0.5);
   mp.pe_macs = macs * count;
 }
@@ -145,49 +161,77 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   } else {
     base.k = ceil_div(p.k, base.group) * base.group;  // zero-pad K to whole groups
   }
-  std::vector<sim::Dataflow> dataflows;
-  if (cfg.dataflow != sim::ArrayDataflow::kWs) dataflows.push_back(sim::Dataflow::kOs);
-  if (cfg.dataflow != sim::ArrayDataflow::kOs && sim::ws_supported(mode)) dataflows.push_back(sim::Dataflow::kWs);
+  // The weight-stationary array needs R to divide the group (a weight tile's K-rows in one group)
+  // and load lanes at least one code wide; the config checks its own group, but a GEMM may carry
+  // weights of another group or width (a GGUF model's, 8-bit DFT matrices).
+  const int wbits = p.weight_bits > 0 ? p.weight_bits : cfg.weight_bits;
+  const bool ws_ok = sim::ws_supported(mode) && (base.group == -1 || base.group % cfg.rows == 0) && cfg.ws_load_bits >= wbits;
+  std::vector<GemmMapping> flows;  // one base mapping per dataflow on offer
+  if (cfg.dataflow != sim::ArrayDataflow::kWs) flows.push_back(base);
+  if (cfg.dataflow != sim::ArrayDataflow::kOs && ws_ok) {
+    GemmMapping b = base;
+    b.dataflow = sim::Dataflow::kWs;
+    // Weight-stationary tiles hold R K-rows: a per-channel K is zero-padded to whole tiles.
+    if (b.group == -1) b.k = ceil_div(p.k, cfg.rows) * cfg.rows;
+    flows.push_back(b);
+  }
+  if (flows.empty()) {
+    throw std::invalid_argument(fmt::format("{}: the weight-stationary array of {} cannot run this GEMM (group {} is not a multiple of "
+                                            "its {} rows, or W{} codes are wider than its {} load bits)",
+                                            name, cfg.name, base.group, cfg.rows, wbits, cfg.ws_load_bits));
+  }
+  // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the INT8
+  // baseline's int32 partial sums) at multiples of 128 (and of R when weight-stationary). Chunks
+  // change the FP32 summation (docs/numerics.md), so K is chunked only when no tiling of the whole
+  // K fits in any dataflow, and then into as few chunks as fit.
+  auto chunk_sizes = [&](const GemmMapping& b) {
+    std::vector<std::int64_t> tks;
+    for (std::int64_t t = b.group == -1 ? 128 : b.group; t < b.k; t *= 2)
+      if (b.k % t == 0 && (b.dataflow == sim::Dataflow::kOs || t % cfg.rows == 0)) tks.push_back(t);
+    tks.push_back(b.k);
+    std::reverse(tks.begin(), tks.end());  // whole K first, then ever smaller chunks
+    return tks;
+  };
+  auto fits = [&](GemmMapping mp, std::int64_t tm, std::int64_t tn) {
+    mp.tm = tm, mp.tn = tn;
+    const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, tm, tn, cfg), cfg);
+    // Double buffering: each operand tile may use half of its buffer.
+    return 2 * f.act_bytes <= cfg.ibuf.size_bytes() && 2 * f.wgt_bytes <= cfg.wbuf.size_bytes() && 2 * f.out_bytes <= cfg.obuf.size_bytes();
+  };
+  auto any_fit = [&](GemmMapping b, std::int64_t tk) {
+    b.tk = tk;
+    for (std::int64_t tm : tile_candidates(p.m, cfg.rows))
+      for (std::int64_t tn : tile_candidates(p.n, cfg.cols))
+        if (fits(b, tm, tn)) return true;
+    return false;
+  };
+  std::int64_t min_chunks = 0;
+  for (const GemmMapping& b : flows)
+    for (std::int64_t tk : chunk_sizes(b))
+      if (any_fit(b, tk)) {
+        if (min_chunks == 0 || b.k / tk < min_chunks) min_chunks = b.k / tk;
+        break;
+      }
   GemmMapping best;
   bool found = false;
-  std::vector<std::int64_t> tks;
-  for (sim::Dataflow df : dataflows) {
-    GemmMapping b = base;
-    b.dataflow = df;
-    // Weight-stationary tiles hold R K-rows: a per-channel K is zero-padded to whole tiles (a
-    // grouped K already is, since R divides the group; sim::validate checks that).
-    if (df == sim::Dataflow::kWs && b.group == -1) b.k = ceil_div(p.k, cfg.rows) * cfg.rows;
-    // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the
-    // INT8 baseline's int32 partial sums) at multiples of 128 (and of R when weight-stationary).
-    tks = {b.k};
-    for (std::int64_t t = b.group == -1 ? 128 : b.group; t < b.k; t *= 2)
-      if (b.k % t == 0 && (df == sim::Dataflow::kOs || t % cfg.rows == 0)) tks.push_back(t);
-    // K is chunked only when no tiling of the whole K fits (docs/numerics.md: chunks change the
-    // FP32 summation), and then as little as fits.
-    bool fits = false;
-    for (std::int64_t tk : tks) {
-      if (fits) break;
-      for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
-        for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
-          GemmMapping mp = b;
-          mp.tm = tm;
-          mp.tn = tn;
-          mp.tk = tk;
-          const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, tm, tn, cfg), cfg);
-          // Double buffering: each operand tile may use half of its buffer.
-          if (2 * f.act_bytes > cfg.ibuf.size_bytes() || 2 * f.wgt_bytes > cfg.wbuf.size_bytes() ||
-              2 * f.out_bytes > cfg.obuf.size_bytes()) {
-            continue;
-          }
-          fits = true;
-          for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
-            mp.order = order;
-            estimate(mp, p.count, cfg);
-            const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
-            if (!found || key(mp) < key(best)) {
-              best = mp;
-              found = true;
-            }
+  std::vector<std::int64_t> tks = chunk_sizes(base);
+  for (const GemmMapping& b : flows) {
+    if (min_chunks == 0 || b.k % min_chunks != 0) continue;
+    const std::int64_t tk = b.k / min_chunks;
+    for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
+      for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
+        GemmMapping mp = b;
+        mp.tk = tk;
+        if (!fits(mp, tm, tn)) continue;
+        mp.tm = tm;
+        mp.tn = tn;
+        for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
+          mp.order = order;
+          estimate(mp, p.count, cfg);
+          const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
+          if (!found || key(mp) < key(best)) {
+            best = mp;
+            found = true;
           }
         }
       }

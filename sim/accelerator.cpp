@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
-#include <deque>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -130,7 +130,8 @@ class Accelerator : public sc_core::sc_module {
       }
       case Opcode::kVector: {
         const std::int64_t bytes = static_cast<std::int64_t>(in.rows) * in.cols * 4;
-        return {{space_of(in.vbuf), in.src_addr, in.src_addr + bytes, false}, {space_of(in.vbuf), in.dst_addr, in.dst_addr + bytes, true}};
+        return {{space_of(in.vbuf), in.src_addr, in.src_addr + bytes * in.inputs, false},
+                {space_of(in.vbuf), in.dst_addr, in.dst_addr + bytes, true}};
       }
       case Opcode::kBarrier: return {};
     }
@@ -300,23 +301,35 @@ class Accelerator : public sc_core::sc_module {
       have_prev = true;
       prev_shape = shape;
       drained_at = start + cycles;
-      retire_.push_back({idx, start, drained_at});
+      // Input buffers are free once the last operand is read (with buffer stalls, at the end of
+      // the held time); the outputs are written at the end of the drain.
+      const std::int64_t release = std::max(held, std::min(cycles, ev.release_cycles));
+      retire_.insert({start + release, {idx, false, start}});
+      retire_.insert({drained_at, {idx, true, start}});
       retire_event_.notify(sc_core::SC_ZERO_TIME);
       wait_cycles(held);
-      released_[static_cast<std::size_t>(idx)] = 1;
-      done_event_.notify(sc_core::SC_ZERO_TIME);
       busy_array_.write(false);
     }
   }
 
-  // Retires GEMMs in order when their last output is written (they may overlap in the array).
+  // Releases each GEMM's input buffers when its last operand has been read, and retires it when
+  // its last output is written (GEMMs overlap in the array), in time order.
   void array_retire() {
     for (;;) {
       while (retire_.empty()) wait(retire_event_);
-      const Retire r = retire_.front();
-      if (now_cycle() < r.due) wait_cycles(r.due - now_cycle());
-      retire_.pop_front();
-      finish(r.idx, r.start);
+      const auto it = retire_.begin();
+      if (now_cycle() < it->first) {
+        wait(sc_time(static_cast<double>((it->first - now_cycle()) * period_ps_), sc_core::SC_PS), retire_event_);
+        continue;  // an earlier event may have been queued meanwhile
+      }
+      const RetireEvent e = it->second;
+      retire_.erase(it);
+      if (e.finish) {
+        finish(e.idx, e.start);
+      } else {
+        released_[static_cast<std::size_t>(e.idx)] = 1;
+        done_event_.notify(sc_core::SC_ZERO_TIME);
+      }
     }
   }
 
@@ -329,10 +342,10 @@ class Accelerator : public sc_core::sc_module {
       const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
       const std::int64_t ops = elems * vector_ops_per_element(in.vop);
       SramBuffer& buf = buffer(in.vbuf);
-      buf.record_read(elems * 32);
+      buf.record_read(elems * 32 * in.inputs);
       buf.record_write(elems * 32);
       const std::int64_t compute = cfg_.vector_latency_cycles + (ops + cfg_.vector_lanes - 1) / cfg_.vector_lanes;
-      const std::int64_t cycles = std::max(compute, buf.access_cycles(elems * 64));
+      const std::int64_t cycles = std::max(compute, buf.access_cycles(elems * 32 * (in.inputs + 1)));
       wait_cycles(cycles);
       busy_vector_.write(false);
       ++vector_stats_.ops;
@@ -376,11 +389,12 @@ class Accelerator : public sc_core::sc_module {
   sc_signal<int> pc_;
   sc_signal<bool> busy_load_, busy_store_, busy_array_, busy_vector_;
   sc_event done_event_;
-  struct Retire {
+  struct RetireEvent {
     int idx;
-    std::int64_t start, due;
+    bool finish;  // false: release the input buffers; true: outputs written
+    std::int64_t start;
   };
-  std::deque<Retire> retire_;
+  std::multimap<std::int64_t, RetireEvent> retire_;  // by cycle
   sc_event retire_event_;
 
   const AcceleratorConfig& cfg_;

@@ -271,6 +271,12 @@ std::int64_t stream_issue_cycles(const ArrayShape& s, std::int64_t tiles) {
   return tiles * s.groups() * cycles_per_group(s);
 }
 
+std::int64_t stream_release_cycles(const ArrayShape& s, std::int64_t tiles) {
+  if (tiles <= 0) return 0;
+  if (s.dataflow == Dataflow::kWs) return std::max(stream_issue_cycles(s, tiles), (ws_weight_tiles(s, tiles) - 1) * ws_period(s) + s.rows);
+  return stream_issue_cycles(s, tiles);
+}
+
 bool same_stream_shape(const ArrayShape& a, const ArrayShape& b) {
   return a.mode == b.mode && a.dataflow == b.dataflow && a.rows == b.rows && a.cols == b.cols && a.k == b.k &&
          a.group_size == b.group_size && a.tokens == b.tokens &&

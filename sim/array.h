@@ -105,6 +105,9 @@ std::int64_t stream_latency(const ArrayShape& s, std::int64_t tiles);
 std::int64_t stream_issue_cycles(const ArrayShape& s, std::int64_t tiles);
 // True when a stream of shape b can continue a stream of shape a without draining it first.
 bool same_stream_shape(const ArrayShape& a, const ArrayShape& b);
+// Cycles until the stream's last operand has been read from the buffers: the issue cycles, or for
+// weight-stationary the last lane's last row of the last weight tile, (T - 1) P + R.
+std::int64_t stream_release_cycles(const ArrayShape& s, std::int64_t tiles);
 // Idle feeder cycles inserted so the drain keeps up, one run of p - g per group boundary:
 // (n nG - 1)(p - g). The slots after the stream's last group delay nothing and are not counted.
 std::int64_t drain_stall_cycles(const ArrayShape& s, std::int64_t tiles);

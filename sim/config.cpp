@@ -419,7 +419,8 @@ void validate(const AcceleratorConfig& c) {
     // docs/array.md: the WS array has integer partial-sum chains and weight tiles of R K-rows inside one group.
     if (c.pe_type == PeType::kFp16)
       bad("array.dataflow", std::string(to_string(c.dataflow)), "the fp16 PE has no weight-stationary array (its FP32 sum runs along all of K)");
-    if (c.group_size > 0 && c.group_size % c.rows != 0)
+    // With `both`, GEMMs whose group R does not divide run output-stationary (the mapper's choice).
+    if (c.dataflow == ArrayDataflow::kWs && c.group_size > 0 && c.group_size % c.rows != 0)
       bad("array.dataflow", std::string(to_string(c.dataflow)),
           fmt::format("weight-stationary needs array.rows ({}) to divide array.group_size ({})", c.rows, c.group_size));
     if (c.ws_load_bits < c.weight_bits)

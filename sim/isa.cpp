@@ -94,7 +94,7 @@ Instruction gemm(ArrayMode mode, int m, int n, int k, int group_size, std::int64
   return i;
 }
 
-Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr) {
+Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr, int inputs) {
   Instruction i;
   i.op = Opcode::kVector;
   i.vop = op;
@@ -103,6 +103,7 @@ Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_
   i.cols = cols;
   i.src_addr = src_addr;
   i.dst_addr = dst_addr;
+  i.inputs = inputs;
   return i;
 }
 
@@ -184,6 +185,7 @@ GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
                               access(cfg.obuf, e.obuf_write_bits + e.obuf_read_bits)});
   e.stream_cycles = stream_latency(shape, e.tiles);
   e.issue_cycles = stream_issue_cycles(shape, e.tiles);
+  e.release_cycles = stream_release_cycles(shape, e.tiles);
   return e;
 }
 
@@ -246,7 +248,8 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
       case Opcode::kVector: {
         if (in.rows <= 0 || in.cols <= 0) bad("rows", fmt::format("{}x{}", in.rows, in.cols), "must be positive");
         const std::int64_t bytes = static_cast<std::int64_t>(in.rows) * in.cols * 4;
-        range(in.vbuf, "src_addr", in.src_addr, bytes);
+        if (in.inputs < 1) bad("inputs", std::to_string(in.inputs), "must be at least 1");
+        range(in.vbuf, "src_addr", in.src_addr, bytes * in.inputs);
         range(in.vbuf, "dst_addr", in.dst_addr, bytes);
         break;
       }

@@ -43,18 +43,20 @@ struct Instruction {
   bool accumulate = false;  // add to the FP32 partial sums already in OBUF (read-modify-write)
   bool flush = true;        // last K chunk: results are final
   int payload = -1;         // index into Program::payloads for bit-exact numerics; -1: timing only
-  // kVector: rows x cols FP32 elements of `vbuf` at src_addr -> dst_addr.
+  // kVector: rows x cols FP32 elements of `vbuf` at src_addr -> dst_addr; `inputs` tensors of that
+  // size lie back to back from src_addr (residual adds and gated activations read two).
   VectorOp vop = VectorOp::kAdd;
   BufferId vbuf = BufferId::kObuf;
   std::int64_t src_addr = 0, dst_addr = 0;
   int rows = 0, cols = 0;
+  int inputs = 1;
 };
 
 Instruction dma_load(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes);
 Instruction dma_store(BufferId buf, std::int64_t sram_addr, std::uint64_t dram_addr, std::int64_t bytes);
 Instruction gemm(ArrayMode mode, int m, int n, int k, int group_size, std::int64_t act_addr, std::int64_t wgt_addr,
                  std::int64_t out_addr, bool accumulate = false, bool flush = true, int payload = -1);
-Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr);
+Instruction vector_op(VectorOp op, BufferId buf, int rows, int cols, std::int64_t src_addr, std::int64_t dst_addr, int inputs = 1);
 Instruction barrier();
 
 struct Program {
@@ -79,6 +81,7 @@ struct GemmEvents {
   std::int64_t ibuf_read_bits = 0, wbuf_read_bits = 0, obuf_write_bits = 0, obuf_read_bits = 0;
   std::int64_t stream_cycles = 0;  // the tile stream's latency (docs/array.md)
   std::int64_t issue_cycles = 0;   // until a following stream of the same shape can start feeding
+  std::int64_t release_cycles = 0; // until the last operand has been read from IBUF and WBUF
   std::int64_t buffer_cycles = 0;  // cycles the SRAM banks need for the traffic above
   std::int64_t cycles() const { return stream_cycles > buffer_cycles ? stream_cycles : buffer_cycles; }
   // The drain at the end, which a following GEMM of the same tile shape overlaps.

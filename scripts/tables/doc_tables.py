@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Generates the quality and cost tables the docs quote, from runs of the mixpe CLI.
+"""Generates the tables the docs quote (quality, cost, decode, the paper comparison) from runs of
+the mixpe CLI.
 
-  quality_tables.py run llm         # perplexity grid of zoo/llama-kjv   -> docs/data/llm_quality.json
-  quality_tables.py run operators   # rel. L2 grid and sensitivity of the zoo's neural operators
+  doc_tables.py run llm         # perplexity grid of zoo/llama-kjv   -> docs/data/llm_quality.json
+  doc_tables.py run operators   # rel. L2 grid and sensitivity of the zoo's neural operators
                                     #                                  -> docs/data/operator_quality.json
-  quality_tables.py run cost        # analytic cost of every operator on the paper's designs
+  doc_tables.py run cost        # analytic cost of every operator on the paper's designs
                                     #                                  -> docs/data/operator_cost.json
-  quality_tables.py render          # rewrite the tables in docs/*.md from docs/data/*.json
-  quality_tables.py check           # exit 1 if a doc's table differs from its rendering (a CI test)
+  doc_tables.py run decode      # OPT-6.7B decode: designs x DRAM presets x batch, cycle executor
+                                    #                                  -> docs/data/decode.json
+  doc_tables.py run paper       # the paper's workloads on its designs (mixpe compare, cycle executor)
+                                    #                                  -> docs/data/paper.json
+  doc_tables.py render          # rewrite the tables in docs/*.md from docs/data/*.json
+  doc_tables.py check           # exit 1 if a doc's table differs from its rendering (a CI test)
 
 `run` needs a built mixpe (MIXPE_BIN, default build/runtime/mixpe) and, for operators, the
 datasets (generated on first use with `mixpe data` into MIXPE_DATA_DIR, default build/data).
@@ -17,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -193,6 +199,90 @@ def sensitivity_groups(model):
     return groups
 
 
+# Decode at the memory roofline (docs/decode.md): (label, preset, overrides).
+DECODE_DESIGNS = [
+    ("MixPE-W4A8 64x64", "mixpe_w4a8_64x64", []),
+    ("MixPE-W4A8 64x64, OS only", "mixpe_w4a8_64x64", ["array.dataflow=os"]),
+    ("MixPE-W4A8 64x64, 4x weight path", "mixpe_w4a8_64x64",
+     ["array.ws_load_bits=64", "buffers.wbuf.banks=32", "buffers.wbuf.size_kib=512"]),
+    ("MixPE-W4A16 32x32", "mixpe_w4a16_32x32", []),
+    ("INT8 32x32", "int8_32x32", []),
+    ("FP16 32x28", "fp16_32x28", []),
+]
+DECODE_DRAMS = ["ideal_1024b", "lpddr5_6400", "hbm2", "ddr4_3200"]
+DECODE_BATCHES = [1, 16]
+DECODE_MODEL, DECODE_SEQ = "opt-6.7b", 2048
+
+# The paper's comparison (docs/paper-comparison.md): (model, phase, batch, seq or None).
+PAPER_WORKLOADS = [
+    ("opt-6.7b", "prefill", 1, 64), ("llama-2-13b", "prefill", 1, 64), ("vit-b16", "prefill", 1, None),
+    ("vit-h14", "prefill", 1, None), ("opt-6.7b", "decode", 1, 2048), ("opt-6.7b", "decode", 16, 2048),
+    ("llama-2-13b", "decode", 1, 2048), ("llama-2-13b", "decode", 16, 2048),
+]
+PAPER_DESIGNS = ["fp16_32x28", "int8_32x32", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64", "mixpe_w4a8_32x32"]
+
+
+def summarize(j):
+    """What the decode and paper tables keep of a mixpe.simulate/1 report."""
+    gemm_cycles = sum(op["cycles"] for op in j["ops"] if op["dataflow"] in ("os", "ws"))
+    ws_cycles = sum(op["cycles"] for op in j["ops"] if op["dataflow"] == "ws")
+    e = j["energy_pj"]
+    kind = lambda k: sum(op["cycles"] for op in j["ops"] if op["kind"] in k)
+    return {"seconds": j["seconds"], "joules": j["joules"], "tokens": j["tokens"], "utilization": j["utilization"],
+            "roofline_seconds": j["roofline"]["seconds"],
+            "memory_bound_share": j["roofline"]["memory_bound_cycles"] / max(1, j["roofline"]["cycles"]),
+            "ws_share_of_gemm_time": ws_cycles / max(1, gemm_cycles),
+            "energy_share": {k: e[k] / e["total"] for k in ("pe", "dequant", "edge", "vector", "sram", "dram", "static")},
+            "time_share": {"linear": kind(("linear",)) / j["total_cycles"],
+                           "attention": kind(("attn_score", "attn_value")) / j["total_cycles"]}}
+
+
+def run_decode():
+    """Rows already in docs/data/decode.json with the same design, overrides, DRAM and batch are kept
+    (delete the file to start over)."""
+    path = os.path.join(DATA, "decode.json")
+    key = lambda r: (r["design"], tuple(r["overrides"]), r["dram"], r["batch"])
+    done = {key(r): r for r in load("decode.json")["rows"]} if os.path.exists(path) else {}
+    rows = []
+    for label, hw, ov in DECODE_DESIGNS:
+        for dram in DECODE_DRAMS:
+            for batch in DECODE_BATCHES:
+                if (label, tuple(ov), dram, batch) in done:
+                    rows.append(done[(label, tuple(ov), dram, batch)])
+                    continue
+                args = ["simulate", "--model", DECODE_MODEL, "--hw", hw, "--phase", "decode", "--batch", str(batch), "--seq",
+                        str(DECODE_SEQ), "--executor", "cycle", "-q", "-p", f"dram.preset={dram}"]
+                for o in ov:
+                    args += ["-p", o]
+                t0 = time.time()
+                r = summarize(mixpe(args))
+                r.update({"design": label, "hw": hw, "overrides": ov, "dram": dram, "batch": batch})
+                rows.append(r)
+                print(f"  {label:36s} {dram:12s} b{batch:<3d} {r['seconds'] * 1e3:9.2f} ms  roofline "
+                      f"{r['roofline_seconds'] * 1e3:9.2f} ms  ({time.time() - t0:.0f} s)", file=sys.stderr)
+    save("decode.json", {"machine": machine(), "executor": "cycle", "model": DECODE_MODEL, "seq": DECODE_SEQ, "rows": rows})
+
+
+def run_paper():
+    rows = []
+    for model, phase, batch, seq in PAPER_WORKLOADS:
+        args = ["compare", "--model", model, "--phase", phase, "--batch", str(batch), "--executor", "cycle",
+                "--hw", ",".join(PAPER_DESIGNS)] + (["--seq", str(seq)] if seq else [])
+        t0 = time.time()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "compare.json")
+            subprocess.run([MIXPE] + args + ["--json", out], check=True, capture_output=True, text=True)
+            with open(out) as f:
+                j = json.load(f)
+        for hw, rep in zip(PAPER_DESIGNS, j["reports"]):
+            r = summarize(rep)
+            r.update({k: v for k, v in j["table"][PAPER_DESIGNS.index(hw)].items() if k.startswith("norm_")})
+            r.update({"model_name": model, "phase": phase, "batch": batch, "seq": seq, "hw": hw})
+            rows.append(r)
+        print(f"  {model:12s} {phase:8s} b{batch:<3d} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    save("paper.json", {"machine": machine(), "executor": "cycle", "rows": rows})
+
+
 def run_cost():
     rows = []
     for model in [m for m, _ in OPERATORS] + PAPER_SCALE:
@@ -333,12 +423,105 @@ def render_fill(d):
     return "\n".join(out)
 
 
+def render_decode(d):
+    out = [f"{d['model']} decode, context {d['seq']}, {d['executor']} executor. Roofline: each op's compulsory bytes at the "
+           "DRAM peak or its operations at the array's peak, whichever is longer, summed over ops. WS: share of the GEMM time "
+           "on the weight-stationary dataflow.", "",
+           "| design | DRAM | batch | latency ms | roofline ms | % of roofline | mJ/token | DRAM energy | WS |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    last = None
+    for r in d["rows"]:
+        name = r["design"] if r["design"] != last else ""
+        last = r["design"]
+        out.append(f"| {name} | {r['dram']} | {r['batch']} | {r['seconds'] * 1e3:.1f} | {r['roofline_seconds'] * 1e3:.1f} | "
+                   f"{100 * r['roofline_seconds'] / r['seconds']:.0f}% | {r['joules'] * 1e3 / r['tokens']:.2f} | "
+                   f"{100 * r['energy_share']['dram']:.0f}% | {100 * r['ws_share_of_gemm_time']:.0f}% |")
+    return "\n".join(out)
+
+
+MODEL_NAMES = {"opt-6.7b": "OPT-6.7B", "llama-2-13b": "LLaMA-2-13B", "vit-b16": "ViT-B/16", "vit-h14": "ViT-H/14"}
+
+
+def paper_rows(d, phase, batch=None):
+    return [r for r in d["rows"] if r["phase"] == phase and (batch is None or r["batch"] == batch)]
+
+
+def render_paper_prefill(d):
+    out = ["| model | design | latency ms | energy mJ | time all | energy all | time GEMMs | time linear | energy linear | util |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    last = None
+    for r in paper_rows(d, "prefill"):
+        name = MODEL_NAMES[r["model_name"]] if r["model_name"] != last else ""
+        last = r["model_name"]
+        out.append(f"| {name} | {r['hw']} | {r['seconds'] * 1e3:.1f} | {r['joules'] * 1e3:.1f} | {r['norm_time_all']:.3f} | "
+                   f"{r['norm_energy_all']:.3f} | {r['norm_time_gemm']:.3f} | {r['norm_time_linear']:.3f} | "
+                   f"{r['norm_energy_linear']:.3f} | {100 * r['utilization']:.1f}% |")
+    return "\n".join(out)
+
+
+def render_paper_decode(d):
+    out = ["| model | batch | design | latency ms | energy mJ | time all | energy all | % of roofline | WS | util |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    last = None
+    for r in paper_rows(d, "decode"):
+        key = (r["model_name"], r["batch"])
+        lead = f"| {MODEL_NAMES[r['model_name']]} | {r['batch']} " if key != last else "| | "
+        last = key
+        out.append(lead + f"| {r['hw']} | {r['seconds'] * 1e3:.1f} | {r['joules'] * 1e3:.1f} | {r['norm_time_all']:.3f} | "
+                   f"{r['norm_energy_all']:.3f} | {100 * r['roofline_seconds'] / r['seconds']:.0f}% | "
+                   f"{100 * r['ws_share_of_gemm_time']:.0f}% | {100 * r['utilization']:.1f}% |")
+    return "\n".join(out)
+
+
+def render_paper_change(d):
+    before = {(r["model_name"], r["phase"], r["batch"], r["hw"]): r for r in load("paper_before.json")["rows"]}
+    out = ["Latency now against the previous model (" + load("paper_before.json")["source"] + "):", "",
+           "| workload | " + " | ".join(PAPER_DESIGNS) + " |", "|---|" + "---:|" * len(PAPER_DESIGNS)]
+    for model, phase, batch, _ in PAPER_WORKLOADS:
+        cells = []
+        for hw in PAPER_DESIGNS:
+            now = next((r for r in d["rows"] if (r["model_name"], r["phase"], r["batch"], r["hw"]) == (model, phase, batch, hw)), None)
+            was = before.get((model, phase, batch, hw))
+            cells.append("—" if now is None or was is None else f"{100 * (now['seconds'] / was['seconds'] - 1):+.1f}%")
+        out.append(f"| {MODEL_NAMES[model]} {phase}{'' if phase == 'prefill' else f' b{batch}'} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def render_paper_energy(d):
+    out = ["| design | PE | dequant + edge | vector | SRAM | DRAM | static |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in d["rows"]:
+        if (r["model_name"], r["phase"]) == ("opt-6.7b", "prefill"):
+            e = r["energy_share"]
+            out.append(f"| {r['hw']} | {100 * e['pe']:.1f}% | {100 * (e['dequant'] + e['edge']):.1f}% | {100 * e['vector']:.1f}% | "
+                       f"{100 * e['sram']:.1f}% | {100 * e['dram']:.1f}% | {100 * e['static']:.1f}% |")
+    return "\n".join(out)
+
+
+def render_paper_headline(d):
+    def pair(model, phase, batch):
+        rs = {r["hw"]: r for r in d["rows"] if (r["model_name"], r["phase"], r["batch"]) == (model, phase, batch)}
+        a, b = rs["int8_32x32"], rs["mixpe_w4a8_64x64"]
+        return a["seconds"] / b["seconds"], a["joules"] / b["joules"]
+    cols = [("OPT-6.7B prefill 64", ("opt-6.7b", "prefill", 1)), ("LLaMA-2-13B prefill 64", ("llama-2-13b", "prefill", 1)),
+            ("OPT-6.7B decode b1", ("opt-6.7b", "decode", 1)), ("OPT-6.7B decode b16", ("opt-6.7b", "decode", 16))]
+    vals = [pair(*k) for _, k in cols]
+    return "\n".join(["| | paper | " + " | ".join(f"ours, {c}" for c, _ in cols) + " |", "|---|---:|" + "---:|" * len(cols),
+                      "| speedup | 2.6x | " + " | ".join(f"**{v[0]:.2f}x**" for v in vals) + " |",
+                      "| energy reduction | 1.4x | " + " | ".join(f"**{v[1]:.2f}x**" for v in vals) + " |"])
+
+
 TABLES = {  # table name -> (doc, data file, renderer)
     "llm-quality": ("docs/quantization.md", "llm_quality.json", render_llm),
     "operator-accuracy": ("docs/neural-operators.md", "operator_quality.json", render_operator_accuracy),
     "operator-sensitivity": ("docs/neural-operators.md", "operator_quality.json", render_sensitivity),
     "operator-cost": ("docs/neural-operators.md", "operator_cost.json", render_cost),
     "operator-fill": ("docs/neural-operators.md", "operator_cost.json", render_fill),
+    "decode": ("docs/decode.md", "decode.json", render_decode),
+    "paper-prefill": ("docs/paper-comparison.md", "paper.json", render_paper_prefill),
+    "paper-decode": ("docs/paper-comparison.md", "paper.json", render_paper_decode),
+    "paper-change": ("docs/paper-comparison.md", "paper.json", render_paper_change),
+    "paper-headline": ("docs/paper-comparison.md", "paper.json", render_paper_headline),
+    "paper-energy": ("docs/paper-comparison.md", "paper.json", render_paper_energy),
 }
 
 
@@ -356,7 +539,7 @@ def rendered_docs(strict):
     for name, (doc, data, render) in TABLES.items():
         if not os.path.exists(os.path.join(DATA, data)):
             if strict:
-                raise SystemExit(f"{name}: docs/data/{data} is missing (run scripts/tables/quality_tables.py run)")
+                raise SystemExit(f"{name}: docs/data/{data} is missing (run scripts/tables/doc_tables.py run)")
             continue
         path = os.path.join(ROOT, doc)
         text = docs.get(path)
@@ -372,8 +555,9 @@ def main():
         raise SystemExit(__doc__)
     what = sys.argv[1]
     if what == "run":
-        for part in sys.argv[2:] or ["llm", "operators", "dft", "cost"]:
-            {"llm": run_llm, "operators": run_operators, "dft": run_dft, "cost": run_cost}[part]()
+        for part in sys.argv[2:] or ["llm", "operators", "dft", "cost", "decode", "paper"]:
+            {"llm": run_llm, "operators": run_operators, "dft": run_dft, "cost": run_cost, "decode": run_decode,
+             "paper": run_paper}[part]()
         what = "render"
     if what == "render":
         for path, text in rendered_docs(strict=False).items():
@@ -386,7 +570,7 @@ def main():
                 if f.read() != text:
                     bad.append(os.path.relpath(path, ROOT))
         if bad:
-            print("tables out of date in: " + ", ".join(bad) + " (run scripts/tables/quality_tables.py render)", file=sys.stderr)
+            print("tables out of date in: " + ", ".join(bad) + " (run scripts/tables/doc_tables.py render)", file=sys.stderr)
             return 1
         print("tables match their data")
     else:

@@ -183,13 +183,12 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   // K chunks accumulate in OBUF. A grouped GEMM chunks at whole groups; a per-channel one (the INT8
   // baseline's int32 partial sums) at multiples of 128 (and of R when weight-stationary). Chunks
   // change the FP32 summation (docs/numerics.md), so K is chunked only when no tiling of the whole
-  // K fits in any dataflow, and then into as few chunks as fit.
+  // K fits in any dataflow; then every chunk size competes on cost (fewer chunks can mean more
+  // activation reloads).
   auto chunk_sizes = [&](const GemmMapping& b) {
     std::vector<std::int64_t> tks;
     for (std::int64_t t = b.group == -1 ? 128 : b.group; t < b.k; t *= 2)
       if (b.k % t == 0 && (b.dataflow == sim::Dataflow::kOs || t % cfg.rows == 0)) tks.push_back(t);
-    tks.push_back(b.k);
-    std::reverse(tks.begin(), tks.end());  // whole K first, then ever smaller chunks
     return tks;
   };
   auto fits = [&](GemmMapping mp, std::int64_t tm, std::int64_t tn) {
@@ -198,49 +197,40 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
     // Double buffering: each operand tile may use half of its buffer.
     return 2 * f.act_bytes <= cfg.ibuf.size_bytes() && 2 * f.wgt_bytes <= cfg.wbuf.size_bytes() && 2 * f.out_bytes <= cfg.obuf.size_bytes();
   };
-  auto any_fit = [&](GemmMapping b, std::int64_t tk) {
-    b.tk = tk;
-    for (std::int64_t tm : tile_candidates(p.m, cfg.rows))
-      for (std::int64_t tn : tile_candidates(p.n, cfg.cols))
-        if (fits(b, tm, tn)) return true;
-    return false;
-  };
-  std::int64_t min_chunks = 0;
-  for (const GemmMapping& b : flows)
-    for (std::int64_t tk : chunk_sizes(b))
-      if (any_fit(b, tk)) {
-        if (min_chunks == 0 || b.k / tk < min_chunks) min_chunks = b.k / tk;
-        break;
-      }
   GemmMapping best;
   bool found = false;
-  std::vector<std::int64_t> tks = chunk_sizes(base);
-  for (const GemmMapping& b : flows) {
-    if (min_chunks == 0 || b.k % min_chunks != 0) continue;
-    const std::int64_t tk = b.k / min_chunks;
-    for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
-      for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
-        GemmMapping mp = b;
-        mp.tk = tk;
-        if (!fits(mp, tm, tn)) continue;
-        mp.tm = tm;
-        mp.tn = tn;
-        for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
-          mp.order = order;
-          estimate(mp, p.count, cfg);
-          const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
-          if (!found || key(mp) < key(best)) {
-            best = mp;
-            found = true;
+  std::int64_t smallest_tk = base.k;  // for the message when nothing fits
+  auto search = [&](bool whole_k) {
+    for (const GemmMapping& b : flows) {
+      for (std::int64_t tk : whole_k ? std::vector<std::int64_t>{b.k} : chunk_sizes(b)) {
+        smallest_tk = std::min(smallest_tk, tk);
+        for (std::int64_t tm : tile_candidates(p.m, cfg.rows)) {
+          for (std::int64_t tn : tile_candidates(p.n, cfg.cols)) {
+            GemmMapping mp = b;
+            mp.tk = tk;
+            if (!fits(mp, tm, tn)) continue;
+            mp.tm = tm;
+            mp.tn = tn;
+            for (LoopOrder order : {LoopOrder::kWeightsOuter, LoopOrder::kActivationsOuter}) {
+              mp.order = order;
+              estimate(mp, p.count, cfg);
+              const auto key = [](const GemmMapping& g) { return std::pair{g.est_cycles, g.dram_read_bytes + g.dram_write_bytes}; };
+              if (!found || key(mp) < key(best)) {
+                best = mp;
+                found = true;
+              }
+            }
           }
         }
       }
     }
-  }
+  };
+  search(true);
+  if (!found) search(false);
   if (!found) {
     throw std::invalid_argument(fmt::format(
         "{}: no tiling of M={} N={} K={} fits the buffers of {} (even one {}x{} tile with K chunk {} exceeds half of IBUF {} KiB, "
-        "WBUF {} KiB or OBUF {} KiB)", name, p.m, p.n, p.k, cfg.name, cfg.rows, cfg.cols, tks.back(), cfg.ibuf.size_kib,
+        "WBUF {} KiB or OBUF {} KiB)", name, p.m, p.n, p.k, cfg.name, cfg.rows, cfg.cols, smallest_tk, cfg.ibuf.size_kib,
         cfg.wbuf.size_kib, cfg.obuf.size_kib));
   }
   return best;

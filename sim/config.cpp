@@ -239,7 +239,7 @@ const std::vector<DramPreset>& dram_presets() {
       {"ideal_1024b",
        DramConfig{"ideal_1024b", 500.0, 1024, 1, 1, 1, 1 << 30, 0.0, 0.0, 0.0, 0.0, 0.0, 0.629, 0.766, 0.0, 0.0},
        "arXiv 2411.16158 reference setup",
-       {"arXiv 2411.16158 reference setup (design.md 5): 0.629 pJ/bit read", "arXiv 2411.16158 reference setup (design.md 5): 0.766 pJ/bit write",
+       {"arXiv 2411.16158 reference setup: 0.629 pJ/bit read", "arXiv 2411.16158 reference setup: 0.766 pJ/bit write",
         "0: the paper's interface has no rows", "0: the paper charges no DRAM standby power"}},
   };
   return presets;

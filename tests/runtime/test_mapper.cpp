@@ -67,6 +67,25 @@ TEST(Mapper, ProgramsValidateAndCoverEveryMacExactlyOnce) {
   }
 }
 
+// The dataflow choice: weight-stationary for a decode GEMV (one token fills one row of 64), both
+// dataflows offered only where they can run, and a faster mapping than output-stationary alone.
+TEST(Mapper, PicksTheDataflowPerGemm) {
+  const sim::AcceleratorConfig both = sim::load_config("mixpe_w4a8_64x64", {"array.dataflow=both"});
+  const sim::AcceleratorConfig os = sim::load_config("mixpe_w4a8_64x64", {"array.dataflow=os"});
+  const GemmMapping gemv = map_gemm({1, 4096, 4096, 1}, both), gemv_os = map_gemm({1, 4096, 4096, 1}, os);
+  EXPECT_EQ(gemv.dataflow, sim::Dataflow::kWs);
+  EXPECT_EQ(gemv_os.dataflow, sim::Dataflow::kOs);
+  // W4 codes through 64 columns x 16 load bits: 256 MACs per cycle against 64 for one OS row.
+  EXPECT_LT(gemv.est_cycles * 3, gemv_os.est_cycles) << gemv.est_cycles << " vs " << gemv_os.est_cycles;
+  // A group R does not divide (g = 32 on 64 rows) runs output-stationary on a `both` design.
+  const sim::AcceleratorConfig g32 = sim::load_config("mixpe_w4a8_64x64", {"array.dataflow=both", "array.group_size=32"});
+  EXPECT_EQ(map_gemm({1, 4096, 4096, 1}, g32).dataflow, sim::Dataflow::kOs);
+  // 8-bit codes (DFT matrices) wider than 4 load bits per column: output-stationary.
+  const sim::AcceleratorConfig narrow = sim::load_config("mixpe_w4a8_64x64", {"array.dataflow=both", "array.ws_load_bits=4"});
+  EXPECT_EQ(map_gemm({1, 4096, 4096, 1, 8}, narrow).dataflow, sim::Dataflow::kOs);
+  EXPECT_EQ(map_gemm({1, 4096, 4096, 1}, narrow).dataflow, sim::Dataflow::kWs);
+}
+
 TEST(Mapper, SmallBuffersForceTilingAndChunking) {
   const sim::AcceleratorConfig cfg = sim::load_config("test_mixpe_4x4");  // 4 KiB buffers
   const GemmMapping mp = map_gemm({70, 300, 4096, 1}, cfg);

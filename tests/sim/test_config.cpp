@@ -171,6 +171,12 @@ TEST(ConfigErrors, CrossFieldRules) {
   expect_error("buffers: {obuf: {banks: 3}}\n", {}, {"buffers.obuf.banks", "'3'", "power of two"});
   expect_error("dram: {preset: ddr4_3200, trfc_ns: 9000}\n", {}, {"dram.trfc_ns", "9000", "dram.trefi_ns"});
   expect_error("dram: {preset: ddr4_3200, row_bytes: 100}\n", {}, {"dram.row_bytes", "100", "burst size (64 bytes)"});
+  expect_error("array: {pe_type: fp16, act_type: fp16, dataflow: both}\n", {}, {"array.dataflow", "both", "fp16 PE"});
+  expect_error("array: {rows: 64, group_size: 32, dataflow: ws}\n", {}, {"array.dataflow", "ws", "array.rows (64)", "(32)"});
+  expect_error("array: {weight_bits: 8, dataflow: ws, ws_load_bits: 4}\n", {}, {"array.ws_load_bits", "'4'", "8-bit"});
+  expect_error("array: {dataflow: sideways}\n", {}, {"array.dataflow", "sideways", "os, ws, both"});
+  // `both` runs the GEMMs whose group R does not divide output-stationary instead of failing.
+  EXPECT_NO_THROW(parse_config_text("array: {rows: 64, group_size: 32, dataflow: both}\n", "both.yaml"));
 }
 
 TEST(ConfigErrors, SyntaxFilesAndOverrideForm) {

@@ -13,7 +13,7 @@ TEST(Tech, DefaultTableHasEveryKeyWithASource) {
     ASSERT_TRUE(t.entries.count(k)) << k;
     EXPECT_FALSE(t.entries.at(k).source.empty()) << k;
   }
-  // 344.3 uW at 500 MHz -> 0.6886 pJ per PE-cycle (design.md section 5).
+  // 344.3 uW at 500 MHz -> 0.6886 pJ per PE-cycle.
   EXPECT_DOUBLE_EQ(t.at("pe_mixpe_a8_pj"), 0.6886);
   // DRAM energy lives with the DRAM preset (sim/config.cpp), not in the node's table.
   EXPECT_EQ(t.entries.count("dram_read_pj_per_bit"), 0u);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -45,12 +46,14 @@ struct Shape {
   bool symmetric;
 };
 
-std::string shape_name(const testing::TestParamInfo<Shape>& info) {
-  const Shape& s = info.param;
+std::string describe(const Shape& s) {
   return "M" + std::to_string(s.m) + "N" + std::to_string(s.n) + "K" + std::to_string(s.k) + "_W" +
          std::to_string(s.bits) + "_g" + (s.group == -1 ? std::string("pc") : std::to_string(s.group)) +
          (s.symmetric ? "_sym" : "_asym");
 }
+std::string shape_name(const testing::TestParamInfo<Shape>& info) { return describe(info.param); }
+// Stable, readable parameters in test listings (not the struct's bytes).
+void PrintTo(const Shape& s, std::ostream* os) { *os << describe(s); }
 
 std::vector<Shape> shapes() {
   std::vector<Shape> v;

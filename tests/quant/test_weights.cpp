@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,13 @@ struct Case {
   bool symmetric;
 };
 
-std::string name(const testing::TestParamInfo<Case>& info) {
-  const Case& c = info.param;
+std::string describe(const Case& c) {
   return "W" + std::to_string(c.bits) + "_g" + (c.group == -1 ? std::string("pc") : std::to_string(c.group)) +
          (c.symmetric ? "_sym" : "_asym");
 }
+std::string name(const testing::TestParamInfo<Case>& info) { return describe(info.param); }
+// Stable, readable parameters in test listings (not the struct's bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << describe(c); }
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;

@@ -41,6 +41,13 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   actions["eval"] = mixpe::runtime::add_eval_command(app);
   actions["run"] = mixpe::runtime::add_run_command(app);
 
+  // CLI11 would only say that a subcommand is required; name the word it did not know.
+  if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
+    std::string known;
+    for (const auto& [n, _] : actions) known += (known.empty() ? "" : ", ") + n;
+    fmt::print(stderr, "mixpe: unknown subcommand '{}' (expected one of: {}; see mixpe --help)\n", argv[1], known);
+    return 2;
+  }
   CLI11_PARSE(app, argc, argv);
 
   const std::string name = app.get_subcommands().front()->get_name();

@@ -20,11 +20,13 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "mixpe: installing Debian packages: ${missing[*]}" >&2
+echo "mixpe: installing ${#missing[@]} Debian packages (a few minutes on a fresh machine; apt's progress follows): ${missing[*]}" >&2
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   sudo_cmd=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# -q keeps apt's per-package lines (download, unpack, set up) and drops the terminal spinners; on
+# stderr, so that `mixpe ... --json -` on a fresh machine still writes only JSON to stdout.
+"${sudo_cmd[@]}" apt-get update -q >&2
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -121,7 +121,7 @@ TEST(SimulateCli, BadInputFailsWithNamedErrors) {
                        Bad{"simulate --model tiny --executor magic", "--executor = magic"},
                        Bad{"simulate --model tiny --hw test_int8_4x4 -p buffers.wbuf.size_kib=1 -p buffers.ibuf.size_kib=1 --phase prefill --seq 256 --executor analytic",
                            "no tiling"},
-                       Bad{"hw show nowhere", "nowhere"}}) {
+                       Bad{"hw show nowhere", "nowhere"}, Bad{"frobnicate --model tiny", "unknown subcommand 'frobnicate'"}}) {
     const CommandResult r = run_cli(b.args);
     EXPECT_NE(r.exit_code, 0) << b.args;
     EXPECT_NE(r.out.find(b.expect), std::string::npos) << b.args << "\n" << r.out;

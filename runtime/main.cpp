@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <new>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -53,6 +54,10 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   const std::string name = app.get_subcommands().front()->get_name();
   try {
     return actions.at(name)();
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "mixpe {}: error: out of memory (the workload's program or tensors do not fit in this machine's memory; "
+                       "try a smaller --seq or --batch)\n", name);
+    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mixpe {}: error: {}\n", name, e.what());
     return 2;

@@ -32,6 +32,7 @@ struct GemmMapping {
   std::int64_t tm = 0, tn = 0, tk = 0;
   LoopOrder order = LoopOrder::kWeightsOuter;
   std::int64_t gemm_steps = 0;       // GEMM instructions per instance
+  std::int64_t instructions = 0;     // loads, GEMMs and stores of all instances
   std::int64_t compute_cycles = 0;   // array busy cycles per instance
   std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;  // per instance
   std::int64_t est_cycles = 0;       // analytic latency of all `count` instances
@@ -46,7 +47,8 @@ struct MachineModel {
 };
 
 // Searches the dataflows the design offers (array.dataflow), tile sizes and loop orders for the
-// fewest estimated cycles (then the fewest DRAM bytes, then output-stationary). Throws
+// fewest estimated cycles plus emitted instructions (the controller issues one per cycle), then the
+// fewest DRAM bytes, then output-stationary. Throws
 // std::invalid_argument naming the GEMM shape if no tiling fits the buffers.
 GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, const std::string& name = "gemm");
 // The analytic cost of one candidate mapping (fills the cost fields of `mp`).

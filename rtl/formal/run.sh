@@ -30,14 +30,17 @@ for bits in 4 2; do
       equiv_status -assert" > /dev/null
     echo "proved: mixpe_pe == mixpe_pe_mac (INT${bits}xINT8, $([[ $signed == 1 ]] && echo signed || echo unsigned) codes), all outputs, every cycle"
 
-    # The weight-stationary PE: shift-and-add kind == multiplier kind, same registers by name.
+    # The weight-stationary PE: shift-and-add kind (PeKind 0) == a copy set to the multiplier kind
+    # (PeKind 1), same registers by name.
     yosys -q -p "
-      read_verilog -sv -DSYNTHESIS $rtl_dir/mixpe_shift_add.sv $rtl_dir/mixpe_pe_ws.sv $rtl_dir/formal/mixpe_pe_ws_kinds.sv
-      chparam -set ActW 8 -set WBits $bits -set WSigned $signed -set PW 19 mixpe_pe_ws_shift_add mixpe_pe_ws_mul
+      read_verilog -sv -DSYNTHESIS $rtl_dir/mixpe_shift_add.sv $rtl_dir/mixpe_pe_ws.sv
+      chparam -set ActW 8 -set WBits $bits -set WSigned $signed -set PW 19 mixpe_pe_ws
+      copy mixpe_pe_ws mixpe_pe_ws_mul
+      chparam -set PeKind 1 mixpe_pe_ws_mul
       hierarchy -check
       proc; flatten; opt_clean
       async2sync
-      equiv_make mixpe_pe_ws_shift_add mixpe_pe_ws_mul equiv
+      equiv_make mixpe_pe_ws mixpe_pe_ws_mul equiv
       hierarchy -top equiv
       equiv_simple -seq 2
       equiv_induct

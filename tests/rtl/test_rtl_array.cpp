@@ -26,6 +26,7 @@
 #include "quant/activations.h"
 #include "quant/gemm_ref.h"
 #include "quant/weights.h"
+#include "random_operands.h"
 #include "sim/array.h"
 
 namespace mixpe::rtl_test {
@@ -47,18 +48,6 @@ struct Tile {
   std::vector<std::uint16_t> s;     // [c][k] FP16 scale bits of the element's weight group
   std::vector<float> y;             // [r][c]
 };
-
-std::vector<float> random_floats(std::mt19937_64& rng, std::size_t n, bool wide_exponents) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& f : v) {
-    f = normal(rng);
-    if (rng() % 16 == 0) f *= 20.0f;  // outliers move the per-token and per-group maxima
-    if (rng() % 32 == 0) f = 0.0f;
-    if (wide_exponents) f = std::ldexp(f, static_cast<int>(rng() % 24) - 16);
-  }
-  return v;
-}
 
 Tile make_tile(Kind kind, int rows, int cols, int k, int group, int wbits, bool wsigned, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -75,7 +75,9 @@ TEST_P(FunctionalVsCycle, EveryGemmGivesTheSameBits) {
   const CosimProgram cp = build_cosim_program(calls, cfg);
   int ws_gemms = 0;
   for (const sim::Instruction& in : cp.program.code) ws_gemms += in.op == sim::Opcode::kGemm && in.dataflow == sim::Dataflow::kWs;
-  if (std::string(c.dataflow) == "ws") EXPECT_GT(ws_gemms, 0) << "the weight-stationary case must run weight-stationary GEMMs";
+  if (std::string(c.dataflow) == "ws") {
+    EXPECT_GT(ws_gemms, 0) << "the weight-stationary case must run weight-stationary GEMMs";
+  }
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   const sim::RunResult run = sim::run_program(cfg, cp.program);
   const std::vector<std::vector<float>> ys = assemble_outputs(cp, calls, run.outputs, cfg);
@@ -104,10 +106,3 @@ INSTANTIATE_TEST_SUITE_P(Designs, FunctionalVsCycle,
 
 }  // namespace
 }  // namespace mixpe::runtime
-
-// libsystemc owns main(); it calls this.
-extern "C" int sc_main(int argc, char* argv[]);
-int sc_main(int argc, char* argv[]) {
-  testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}

@@ -33,7 +33,7 @@ void PrintTo(const Case& c, std::ostream* os) {
 std::string case_name(const testing::TestParamInfo<Case>& info) {
   std::string s = std::string(info.param.hw) + "_" + info.param.model + "_" + models::to_string(info.param.phase) + "_b" +
                   std::to_string(info.param.batch) + "_s" + std::to_string(info.param.seq);
-  for (const std::string& o : info.param.overrides) s += "_" + o.substr(o.find('=') + 1);
+  for (const std::string& o : info.param.overrides) s.append("_").append(o, o.find('=') + 1);
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -124,10 +124,3 @@ TEST(DramEnergy, BitsAndActivatesAgreeOnDdr4) {
 
 }  // namespace
 }  // namespace mixpe::runtime
-
-// libsystemc owns main(); it calls this.
-extern "C" int sc_main(int argc, char* argv[]);
-int sc_main(int argc, char* argv[]) {
-  testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}

@@ -206,7 +206,8 @@ TEST(ArrayModels, RandomizedStreamsAgreeWithEachOtherAndOracles) {
 }
 
 // docs/array.md: the int8 baseline's stage 4 passes d through (acc = d). The only visible difference
-// from +0 + d is d = -0: a zero dot product times a negative scale must stay -0, as in the oracle.
+// from +0 + d is d = -0: a zero dot product times a negative scale must stay -0, as in the oracle,
+// in both dataflows.
 TEST(ArrayModels, Int8StageFourPassesNegativeZero) {
   quant::QuantizedWeights w;
   w.n = 2;
@@ -224,8 +225,12 @@ TEST(ArrayModels, Int8StageFourPassesNegativeZero) {
   x.scales = {0.25f};
   const auto ref = quant::gemm_int8_ref(x, w);
   ASSERT_TRUE(std::signbit(ref[0]) && ref[0] == 0.0f) << "the oracle yields -0 here";
-  const std::vector<ArrayTile> t = {make_tile_int8(x, w, 0, 0, 1, 2)};
-  for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], ref, std::string("int8 -0 ") + m);
+  const ArrayTile os = make_tile_int8(x, w, 0, 0, 1, 2);
+  for (const ArrayTile& tile : {os, to_weight_stationary(os, 2)}) {
+    const std::vector<ArrayTile> t = {tile};
+    for (const char* m : {"pe", "tile"})
+      expect_same_bits(make_array_model(m)->run_stream(t).y[0], ref, std::string("int8 -0 ") + m + " " + std::string(to_string(tile.dataflow)));
+  }
 }
 
 // g < R: the feeder inserts R - g idle cycles per group; without them the drain would overwrite
@@ -465,29 +470,6 @@ TEST(ArrayModelsWs, RandomizedStreamsMatchOraclesOsAndClosedForm) {
   EXPECT_GT(multi_tile_groups, 60) << "the sweep must exercise groups spanning several weight tiles";
   EXPECT_GE(single_token, 20);
   EXPECT_GE(full_rows, 20);
-}
-
-// As in OS, the int8 baseline's stage 4 passes d through: a zero dot product times a negative
-// scale stays -0 in the weight-stationary array too.
-TEST(ArrayModelsWs, Int8StageFourPassesNegativeZero) {
-  quant::QuantizedWeights w;
-  w.n = 2;
-  w.k = 4;
-  w.bits = 8;
-  w.group_size = 4;
-  w.symmetric = true;
-  w.codes = {1, -1, 1, -1, 0, 0, 0, 0};
-  w.scales = {quant::Half::from_double(-0.5), quant::Half::from_double(-2.0)};
-  w.zeros = {0, 0};
-  quant::Int8Activations x;
-  x.m = 1;
-  x.k = 4;
-  x.codes = {3, 3, 3, 3};
-  x.scales = {0.25f};
-  const auto ref = quant::gemm_int8_ref(x, w);
-  ASSERT_TRUE(std::signbit(ref[0]) && ref[0] == 0.0f);
-  const std::vector<ArrayTile> t = {to_weight_stationary(make_tile_int8(x, w, 0, 0, 1, 2), 2)};
-  for (const char* m : {"pe", "tile"}) expect_same_bits(make_array_model(m)->run_stream(t).y[0], ref, std::string("ws int8 -0 ") + m);
 }
 
 // Per-output valid cycles of one job: 4x3 array, W8 (L = 2), M = 3, K = 8, g = 4: T = 2, P = 3;

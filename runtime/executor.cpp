@@ -63,37 +63,126 @@ struct VectorPass {
   std::int64_t out_bytes = 0;
 };
 
-void emit_vector_pass(const VectorPass& v, const sim::AcceleratorConfig& cfg, sim::Program& prog, std::uint64_t* dram_cursor) {
+// How emit/walk split a pass: `chunks` chunks of `rows_per` rows of `cols` FP32 values (the last
+// has `last_rows`), each storing `out_full` bytes of the output (the last the remainder, `out_last`).
+struct PassShape {
+  std::int64_t cols = 0, rows_total = 0, rows_per = 0, chunks = 0, last_rows = 0, out_full = 0, out_last = 0;
+  std::int64_t rows(std::int64_t chunk) const { return chunk + 1 == chunks ? last_rows : rows_per; }
+  std::int64_t out(std::int64_t chunk) const { return chunk + 1 == chunks ? out_last : out_full; }
+};
+
+PassShape pass_shape(const VectorPass& v, const sim::AcceleratorConfig& cfg) {
   const std::int64_t half = cfg.obuf.size_bytes() / 2;
-  const std::int64_t cols = std::max<std::int64_t>(1, std::min<std::int64_t>(v.width, half / (4 * v.inputs)));
-  const std::int64_t rows_total = ceil_div(v.elements, cols);
-  const std::int64_t rows_per = std::max<std::int64_t>(1, half / (cols * 4 * v.inputs));
+  PassShape p;
+  p.cols = std::max<std::int64_t>(1, std::min<std::int64_t>(v.width, half / (4 * v.inputs)));
+  p.rows_total = ceil_div(v.elements, p.cols);
+  p.rows_per = std::max<std::int64_t>(1, half / (p.cols * 4 * v.inputs));
+  p.chunks = ceil_div(p.rows_total, p.rows_per);
+  p.last_rows = p.rows_total - (p.chunks - 1) * p.rows_per;
+  // The output shrinks with quantization; each chunk stores its share, the last the remainder.
+  p.out_full = v.out_bytes * p.rows_per / p.rows_total;
+  p.out_last = v.out_bytes - (p.chunks - 1) * p.out_full;
+  return p;
+}
+
+// Rows of a chunk that vector op `share` runs on (at least one).
+std::int64_t op_rows(std::int64_t rows, double share) {
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * share + 0.5));
+}
+
+// The pass's instructions in program order, handed to `visit` (stops when it returns false).
+void walk_vector_pass(const VectorPass& v, const sim::AcceleratorConfig& cfg, std::uint64_t* dram_cursor,
+                      const InstructionVisitor& visit) {
+  const PassShape p = pass_shape(v, cfg);
+  const std::int64_t half = cfg.obuf.size_bytes() / 2;
   const std::uint64_t in_base = *dram_cursor;
-  const std::uint64_t out_base = in_base + static_cast<std::uint64_t>(rows_total * cols * 4 * v.inputs);
+  const std::uint64_t out_base = in_base + static_cast<std::uint64_t>(p.rows_total * p.cols * 4 * v.inputs);
   *dram_cursor = out_base + static_cast<std::uint64_t>(v.out_bytes);
+  const GemmPlacement none;
   std::int64_t stored = 0;
-  int slot = 1;
-  for (std::int64_t r = 0; r < rows_total; r += rows_per) {
-    const std::int64_t rows = std::min(rows_per, rows_total - r);
-    const std::int64_t in_bytes = rows * cols * 4;
-    slot ^= 1;
-    const std::int64_t base = slot * half;
+  for (std::int64_t c = 0; c < p.chunks; ++c) {
+    const std::int64_t r = c * p.rows_per, rows = p.rows(c), base = (c % 2) * half, in_bytes = rows * p.cols * 4;
     for (int i = 0; i < v.inputs; ++i) {
-      const std::uint64_t src = in_base + static_cast<std::uint64_t>((static_cast<std::int64_t>(i) * rows_total + r) * cols * 4);
-      prog.code.push_back(sim::dma_load(sim::BufferId::kObuf, base + i * in_bytes, src, in_bytes));
+      const std::uint64_t src = in_base + static_cast<std::uint64_t>((static_cast<std::int64_t>(i) * p.rows_total + r) * p.cols * 4);
+      if (!visit(sim::dma_load(sim::BufferId::kObuf, base + i * in_bytes, src, in_bytes), none)) return;
     }
     for (std::size_t i = 0; i < v.vops.size(); ++i) {
-      const auto& [vop, share] = v.vops[i];
-      const std::int64_t op_rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * share + 0.5));
       // The op itself reads all its inputs; the quantization steps after it, its result.
-      prog.code.push_back(sim::vector_op(vop, sim::BufferId::kObuf, static_cast<int>(op_rows), static_cast<int>(cols), base, base,
-                                         i == 0 ? v.inputs : 1));
+      const sim::Instruction in = sim::vector_op(v.vops[i].first, sim::BufferId::kObuf, static_cast<int>(op_rows(rows, v.vops[i].second)),
+                                                 static_cast<int>(p.cols), base, base, i == 0 ? v.inputs : 1);
+      if (!visit(in, none)) return;
     }
-    // The output shrinks with quantization; each chunk stores its share, the last the remainder.
-    const std::int64_t out = r + rows >= rows_total ? v.out_bytes - stored : v.out_bytes * rows / rows_total;
-    if (out > 0) prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, base, out_base + static_cast<std::uint64_t>(stored), out));
-    stored += out;
+    if (p.out(c) > 0 && !visit(sim::dma_store(sim::BufferId::kObuf, base, out_base + static_cast<std::uint64_t>(stored), p.out(c)), none)) return;
+    stored += p.out(c);
   }
+}
+
+void emit_vector_pass(const VectorPass& v, const sim::AcceleratorConfig& cfg, sim::Program& prog, std::uint64_t* dram_cursor) {
+  walk_vector_pass(v, cfg, dram_cursor, [&](const sim::Instruction& in, const GemmPlacement&) {
+    prog.code.push_back(in);
+    return true;
+  });
+}
+
+// Cycles of one vector instruction: its element operations on the lanes after the unit's latency,
+// or OBUF's bandwidth for reading its inputs and writing its result, whichever is longer.
+double vector_instr_cycles(std::int64_t rows, std::int64_t cols, sim::VectorOp vop, int inputs, const sim::AcceleratorConfig& cfg) {
+  const std::int64_t elems = rows * cols;
+  const std::int64_t compute = cfg.vector_latency_cycles + ceil_div(elems * sim::vector_ops_per_element(vop), cfg.vector_lanes);
+  return static_cast<double>(std::max(compute, ceil_div(elems * 32 * (inputs + 1), cfg.obuf.bits_per_cycle())));
+}
+
+// Closed-form cycles of one vector pass: each chunk's vector work overlaps its neighbours' DMA (two
+// OBUF halves), so the pass takes the longer of the DMA stream (plus the last chunk's vector work)
+// and the vector work (plus the first chunk's loads and the last chunk's store).
+std::int64_t vector_pass_cycles(const VectorPass& v, const sim::AcceleratorConfig& cfg) {
+  const MachineModel mm(cfg);
+  const PassShape p = pass_shape(v, cfg);
+  auto transfer = [&](std::int64_t bytes) { return static_cast<double>(bytes) * 8.0 / mm.dram_bits_per_cycle + static_cast<double>(mm.dram_latency_cycles); };
+  auto chunk_vec = [&](std::int64_t rows) {
+    double c = 0;
+    for (std::size_t i = 0; i < v.vops.size(); ++i) c += vector_instr_cycles(op_rows(rows, v.vops[i].second), p.cols, v.vops[i].first, i == 0 ? v.inputs : 1, cfg);
+    return c;
+  };
+  auto chunk_dma = [&](std::int64_t c) {
+    return v.inputs * transfer(p.rows(c) * p.cols * 4) + (p.out(c) > 0 ? transfer(p.out(c)) : 0.0);
+  };
+  const std::int64_t full = p.chunks - 1;
+  const double dma = static_cast<double>(full) * chunk_dma(0) + chunk_dma(full);
+  const double vec = static_cast<double>(full) * chunk_vec(p.rows_per) + chunk_vec(p.last_rows);
+  const double first_load = v.inputs * transfer(p.rows(0) * p.cols * 4);
+  // The last store seen, and the vector work since the loads that followed the store before it.
+  const double last_store = p.out_last > 0 ? transfer(p.out_last) : (full > 0 && p.out_full > 0 ? transfer(p.out_full) : 0.0);
+  const double tail_vec = full > 0 && p.out_full > 0 ? chunk_vec(p.last_rows) : vec;
+  return static_cast<std::int64_t>(std::max(dma + tail_vec, first_load + vec + last_store) + 0.5);
+}
+
+// The pass's instructions and event counts in closed form (DRAM row activations excluded), equal
+// to counting walk_vector_pass's instructions.
+sim::RunStats vector_pass_counts(const VectorPass& v, const sim::AcceleratorConfig& cfg) {
+  const PassShape p = pass_shape(v, cfg);
+  sim::RunStats s;
+  const std::int64_t stores = (p.chunks - 1) * (p.out_full > 0 ? 1 : 0) + (p.out_last > 0 ? 1 : 0);
+  s.instructions = p.chunks * (v.inputs + static_cast<std::int64_t>(v.vops.size())) + stores;
+  s.dma_load.transfers = p.chunks * v.inputs;
+  s.dma_load.bytes = p.rows_total * p.cols * 4 * v.inputs;
+  s.dma_store.transfers = stores;
+  s.dma_store.bytes = v.out_bytes;
+  s.dram.bits_read = s.dma_load.bytes * 8;
+  s.dram.bits_written = s.dma_store.bytes * 8;
+  s.obuf.bits_written = s.dma_load.bytes * 8;
+  s.obuf.bits_read = s.dma_store.bytes * 8;
+  for (std::size_t i = 0; i < v.vops.size(); ++i) {
+    const int inputs = i == 0 ? v.inputs : 1;
+    for (const auto& [n, rows] : {std::pair{p.chunks - 1, p.rows_per}, std::pair{std::int64_t{1}, p.last_rows}}) {
+      const std::int64_t elems = op_rows(rows, v.vops[i].second) * p.cols;
+      s.vector.ops += n;
+      s.vector.element_ops += n * elems * sim::vector_ops_per_element(v.vops[i].first);
+      s.obuf.bits_read += n * elems * 32 * inputs;
+      s.obuf.bits_written += n * elems * 32;
+    }
+  }
+  return s;
 }
 
 // Event counts of instructions [first, end): GEMMs through sim::gemm_events (the accelerator's own
@@ -164,38 +253,6 @@ sim::RunStats count_events(const sim::Program& prog, std::size_t first, std::siz
   return s;
 }
 
-// Closed-form cycles of one vector pass, instructions [first, end): each chunk's vector work
-// overlaps its neighbours' DMA (two OBUF halves), so the pass takes the longer of the DMA stream
-// (plus the last chunk's vector work) and the vector work (plus the first chunk's loads and the
-// last chunk's store).
-std::int64_t vector_pass_cycles(const sim::Program& prog, std::size_t first, std::size_t end, const sim::AcceleratorConfig& cfg) {
-  const MachineModel mm(cfg);
-  double dma = 0, vec = 0, first_load = 0, last_store = 0, chunk_vec = 0;
-  bool vector_seen = false, chunk_done = false;
-  for (std::size_t i = first; i < end; ++i) {
-    const sim::Instruction& in = prog.code[i];
-    if (in.op == sim::Opcode::kLoad || in.op == sim::Opcode::kStore) {
-      const double t = static_cast<double>(in.bytes) * 8.0 / mm.dram_bits_per_cycle + static_cast<double>(mm.dram_latency_cycles);
-      dma += t;
-      if (in.op == sim::Opcode::kLoad) {
-        if (!vector_seen) first_load += t;
-        if (chunk_done) chunk_vec = 0, chunk_done = false;
-      } else {
-        last_store = t;
-        chunk_done = true;
-      }
-    } else if (in.op == sim::Opcode::kVector) {
-      const std::int64_t elems = static_cast<std::int64_t>(in.rows) * in.cols;
-      const std::int64_t compute = cfg.vector_latency_cycles + ceil_div(elems * sim::vector_ops_per_element(in.vop), cfg.vector_lanes);
-      const double c = static_cast<double>(std::max(compute, ceil_div(elems * 32 * (in.inputs + 1), cfg.obuf.bits_per_cycle())));
-      vec += c;
-      chunk_vec += c;
-      vector_seen = true;
-    }
-  }
-  return static_cast<std::int64_t>(std::max(dma + chunk_vec, first_load + vec + last_store) + 0.5);
-}
-
 // The op's roofline: its operations at the peak rate of the unit that runs them, and its compulsory
 // DRAM bytes at the interface's peak bandwidth (refresh and row misses excluded).
 Roofline roofline_of(const OpResult& r, const sim::AcceleratorConfig& cfg) {
@@ -240,6 +297,222 @@ std::vector<std::string> modelling_notes(const Workload& w, const sim::Accelerat
   return notes;
 }
 
+void add_counts(sim::RunStats& to, const sim::RunStats& from) {
+  to.instructions += from.instructions;
+  to.array.gemms += from.array.gemms;
+  to.array.tiles += from.array.tiles;
+  to.array.pe_macs += from.array.pe_macs;
+  to.array.dequant_ops += from.array.dequant_ops;
+  to.array.edge_ops += from.array.edge_ops;
+  for (const auto& [mode, macs] : from.array.pe_macs_by_mode) to.array.pe_macs_by_mode[mode] += macs;
+  for (auto [t, f] : {std::pair{&to.dma_load, &from.dma_load}, std::pair{&to.dma_store, &from.dma_store}}) {
+    t->transfers += f->transfers;
+    t->bytes += f->bytes;
+  }
+  to.vector.ops += from.vector.ops;
+  to.vector.element_ops += from.vector.element_ops;
+  for (auto [t, f] : {std::pair{&to.wbuf, &from.wbuf}, std::pair{&to.ibuf, &from.ibuf}, std::pair{&to.obuf, &from.obuf}}) {
+    t->bits_read += f->bits_read;
+    t->bits_written += f->bits_written;
+  }
+  to.dram.bits_read += from.dram.bits_read;
+  to.dram.bits_written += from.dram.bits_written;
+  to.dram.activates += from.dram.activates;
+}
+
+// What one op's program is built from, in program order. The emitting builder stores the
+// instructions (the cycle executor runs them); the costing builder counts them in closed form (the
+// analytic executor), so its time and memory do not grow with the program.
+class ProgramBuilder {
+ public:
+  virtual ~ProgramBuilder() = default;
+  virtual std::int64_t size() const = 0;  // instructions so far
+  virtual void barrier() = 0;
+  virtual void pass(const VectorPass& v) = 0;
+  virtual void gemm(const GemmMapping& mp, std::int64_t count) = 0;
+  // Sets r.end_instr and r.counts for the op built since r.first_instr, which lasts r.cycles.
+  virtual void finish_op(OpResult& r) = 0;
+};
+
+class EmittingBuilder final : public ProgramBuilder {
+ public:
+  EmittingBuilder(const sim::AcceleratorConfig& cfg, sim::Program& prog) : cfg_(cfg), prog_(prog), rows_(cfg.dram) {}
+  std::int64_t size() const override { return static_cast<std::int64_t>(prog_.code.size()); }
+  void barrier() override { prog_.code.push_back(sim::barrier()); }
+  void pass(const VectorPass& v) override { emit_vector_pass(v, cfg_, prog_, &cursor_); }
+  void gemm(const GemmMapping& mp, std::int64_t count) override { emit_gemm(mp, count, cfg_, prog_, &cursor_); }
+  void finish_op(OpResult& r) override {
+    r.end_instr = size();
+    r.counts = count_events(prog_, static_cast<std::size_t>(r.first_instr), static_cast<std::size_t>(r.end_instr), cfg_, rows_, op_start_, r.cycles);
+    op_start_ += r.cycles;
+  }
+
+ private:
+  const sim::AcceleratorConfig& cfg_;
+  sim::Program& prog_;
+  sim::DramRowTracker rows_;
+  std::uint64_t cursor_ = 0;
+  std::int64_t op_start_ = 0;  // the op's analytic start cycle, for the DRAM refresh windows
+};
+
+// Events in closed form (gemm_counts, vector_pass_counts). DRAM row activations depend on the
+// addresses and the refresh times, so the first kRowSample transfers of each GEMM or pass go
+// through the same DramRowTracker as the emitting builder, and the rest are extrapolated at the
+// sample's activations per DRAM row spanned (a transfer of b bytes spans 1 + (b - 1) / row rows on
+// average over alignments). Whole-program agreement with exact counting is tested.
+class CostingBuilder final : public ProgramBuilder {
+ public:
+  static constexpr std::int64_t kRowSample = 256;
+  explicit CostingBuilder(const sim::AcceleratorConfig& cfg) : cfg_(cfg), rows_(cfg.dram) {}
+  std::int64_t size() const override { return size_; }
+  void barrier() override { ++size_; }
+  void pass(const VectorPass& v) override {
+    Part p{v, {}, 0, cursor_, vector_pass_counts(v, cfg_)};
+    walk_vector_pass(v, cfg_, &cursor_, [](const sim::Instruction&, const GemmPlacement&) { return false; });  // advances the cursor
+    add(std::move(p));
+  }
+  void gemm(const GemmMapping& mp, std::int64_t count) override {
+    Part p{{}, mp, count, cursor_, gemm_counts(mp, count, cfg_)};
+    walk_gemm(mp, count, cfg_, &cursor_, [](const sim::Instruction&, const GemmPlacement&) { return false; });
+    add(std::move(p));
+  }
+  void finish_op(OpResult& r) override {
+    r.end_instr = size_;
+    sim::RunStats s;
+    for (const Part& p : parts_) add_counts(s, p.counts);
+    s.instructions = r.end_instr - r.first_instr;  // with the barriers inside the op
+    s.config_name = cfg_.name;
+    s.rows = cfg_.rows;
+    s.cols = cfg_.cols;
+    s.clock_mhz = cfg_.clock_mhz;
+    s.dram.activates = activates(s.dma_load.bytes + s.dma_store.bytes, r.cycles);
+    r.counts = std::move(s);
+    parts_.clear();
+    op_start_ += r.cycles;
+  }
+
+ private:
+  struct Part {
+    VectorPass pass;  // when count == 0
+    GemmMapping mp;
+    std::int64_t count = 0;
+    std::uint64_t base = 0;  // DRAM cursor at its start
+    sim::RunStats counts;
+  };
+  void add(Part p) {
+    size_ += p.counts.instructions;
+    parts_.push_back(std::move(p));
+  }
+  std::int64_t activates(std::int64_t op_bytes, std::int64_t op_cycles) {
+    const auto row = static_cast<double>(cfg_.dram.row_bytes);
+    double total = 0;
+    std::int64_t done = 0;  // DMA bytes of the op before the current transfer, for its time
+    for (const Part& p : parts_) {
+      std::int64_t n = 0, bytes = 0, spanned = 0, opened = 0;
+      std::uint64_t cursor = p.base;
+      auto visit = [&](const sim::Instruction& in, const GemmPlacement&) {
+        if (in.op != sim::Opcode::kLoad && in.op != sim::Opcode::kStore) return true;
+        if (n == kRowSample) return false;
+        // Transfers spread over the op's time in proportion to their bytes (as count_events does).
+        const double at = static_cast<double>(op_start_) + static_cast<double>(op_cycles) * static_cast<double>(done) / static_cast<double>(op_bytes);
+        rows_.advance_to(static_cast<std::int64_t>(at * 1e6 / cfg_.clock_mhz));
+        const auto addr = static_cast<std::uint64_t>(in.dram_addr), len = static_cast<std::uint64_t>(in.bytes);
+        opened += rows_.access(addr, len);
+        spanned += static_cast<std::int64_t>((addr + len - 1) / cfg_.dram.row_bytes - addr / cfg_.dram.row_bytes + 1);
+        ++n;
+        bytes += in.bytes;
+        done += in.bytes;
+        return true;
+      };
+      if (p.count == 0) walk_vector_pass(p.pass, cfg_, &cursor, visit);
+      else walk_gemm(p.mp, p.count, cfg_, &cursor, visit);
+      const std::int64_t part_bytes = p.counts.dma_load.bytes + p.counts.dma_store.bytes;
+      const std::int64_t rest_n = p.counts.dma_load.transfers + p.counts.dma_store.transfers - n, rest_bytes = part_bytes - bytes;
+      total += static_cast<double>(opened);
+      if (rest_n > 0 && spanned > 0) {
+        const double rest_spanned = static_cast<double>(rest_n) + static_cast<double>(rest_bytes - rest_n) / row;
+        total += rest_spanned * static_cast<double>(opened) / static_cast<double>(spanned);
+      }
+      done += part_bytes - bytes;
+    }
+    return static_cast<std::int64_t>(total + 0.5);
+  }
+
+  const sim::AcceleratorConfig& cfg_;
+  sim::DramRowTracker rows_;
+  std::vector<Part> parts_;
+  std::uint64_t cursor_ = 0;
+  std::int64_t size_ = 0;
+  std::int64_t op_start_ = 0;
+};
+
+// Builds every op of the workload in program order and attributes latency, counts and rooflines.
+std::vector<OpResult> build_ops(const Workload& model, const sim::AcceleratorConfig& cfg, const Progress& progress, ProgramBuilder& b) {
+  const std::vector<models::Op>& ops = model.ops;
+  std::vector<OpResult> out;
+  out.reserve(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const models::Op& op = ops[i];
+    if (progress) progress("map", static_cast<std::int64_t>(i), static_cast<std::int64_t>(ops.size()));
+    OpResult r;
+    r.op = op;
+    // An op waits for the result of the one before it, unless both read the same input.
+    if (b.size() > 0 && !op.shares_input_with_previous) b.barrier();
+    r.first_instr = b.size();
+    std::int64_t pass_bytes = 0;
+    auto pass = [&](const VectorPass& v) {
+      b.pass(v);
+      r.cycles += vector_pass_cycles(v, cfg);
+      pass_bytes += v.elements * 4 * v.inputs + v.out_bytes;
+    };
+    if (op.is_gemm()) {
+      // A GEMM's input arrives in the array's activation format when a vector op produced it (it
+      // quantizes on the way out); after another GEMM, or at the start, a pass quantizes it first.
+      if (!input_from_vector_op(ops, i)) {
+        const std::int64_t x = op.m * op.k * op.count;
+        pass({x, op.k, 1, {{sim::VectorOp::kQuantize, 1.0}}, activation_format_bytes(x, op.k, cfg)});
+        b.barrier();
+      }
+      const GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count, op.weight_bits}, cfg, op.name);
+      b.gemm(mp, op.count);
+      r.dataflow = sim::to_string(mp.dataflow);
+      r.mapping = fmt::format("{} {}x{}x{} {}{}", r.dataflow, mp.tm, mp.tn, mp.tk, to_string(mp.order),
+                              mp.k != op.k ? fmt::format(", K padded {}->{}", op.k, mp.k) : "");
+      r.cycles += mp.est_cycles;
+      sim::Instruction whole = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(op.m), static_cast<int>(op.n), static_cast<int>(mp.k),
+                                         mp.group, 0, 0, 0);
+      whole.weight_bits = mp.weight_bits;
+      const sim::GemmFootprint f = sim::gemm_footprint(whole, cfg);
+      r.compulsory_dram_bytes = op.count * (f.wgt_bytes + f.act_bytes + f.out_bytes);
+      if (op.kv_elements > 0) {  // K or V into the KV cache: a pass quantizes the stored output
+        b.barrier();
+        pass({op.kv_elements, op.kv_width, 1, {{sim::VectorOp::kQuantizeWeights, 1.0}}, weight_format_bytes(op.kv_elements, op.kv_width, cfg)});
+      }
+    } else {
+      // A vector op that feeds a GEMM quantizes its output for it; K and V rows (the KV cache) go
+      // to the weight format instead.
+      const bool feeds_gemm = i + 1 < ops.size() && ops[i + 1].is_gemm();
+      const std::int64_t plain = op.elements - op.kv_elements;
+      VectorPass v{op.elements, op.width, op.inputs, {{vector_op_of(op, model), 1.0}}, 0};
+      const double kv_share = static_cast<double>(op.kv_elements) / static_cast<double>(op.elements);
+      if (feeds_gemm && plain > 0) v.vops.push_back({sim::VectorOp::kQuantize, 1.0 - kv_share});
+      if (op.kv_elements > 0) v.vops.push_back({sim::VectorOp::kQuantizeWeights, kv_share});
+      // One activation scale (or shift bytes) per row of the consuming GEMM's input, K wide.
+      v.out_bytes = (feeds_gemm ? activation_format_bytes(plain, ops[i + 1].k, cfg) : 4 * plain) +
+                    (op.kv_elements > 0 ? weight_format_bytes(op.kv_elements, op.kv_width, cfg) : 0);
+      pass(v);
+      r.dataflow = "vector";
+    }
+    r.compulsory_dram_bytes += pass_bytes;
+    b.finish_op(r);
+    r.dram_bytes = (r.counts.dram.bits_read + r.counts.dram.bits_written) / 8;
+    r.roofline = roofline_of(r, cfg);
+    out.push_back(std::move(r));
+  }
+  if (progress) progress("map", static_cast<std::int64_t>(ops.size()), static_cast<std::int64_t>(ops.size()));
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(ExecutorKind e) { return e == ExecutorKind::kAnalytic ? "analytic" : "cycle"; }
@@ -266,74 +539,18 @@ Workload llm_workload(const models::ModelConfig& model, const models::WorkloadSp
 }
 
 CompiledWorkload compile_workload(const Workload& model, const sim::AcceleratorConfig& cfg, const Progress& progress) {
-  const std::vector<models::Op>& ops = model.ops;
   CompiledWorkload cw;
-  std::uint64_t dram_cursor = 0;
-  sim::DramRowTracker dram_rows(cfg.dram);
-  std::int64_t op_start = 0;  // the op's analytic start cycle, for the DRAM refresh windows
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    const models::Op& op = ops[i];
-    if (progress) progress("map", static_cast<std::int64_t>(i), static_cast<std::int64_t>(ops.size()));
-    OpResult r;
-    r.op = op;
-    // An op waits for the result of the one before it, unless both read the same input.
-    if (!cw.program.code.empty() && !op.shares_input_with_previous) cw.program.code.push_back(sim::barrier());
-    r.first_instr = static_cast<std::int64_t>(cw.program.code.size());
-    std::int64_t pass_bytes = 0;
-    auto pass = [&](const VectorPass& v) {
-      const std::size_t first = cw.program.code.size();
-      emit_vector_pass(v, cfg, cw.program, &dram_cursor);
-      r.cycles += vector_pass_cycles(cw.program, first, cw.program.code.size(), cfg);
-      pass_bytes += v.elements * 4 * v.inputs + v.out_bytes;
-    };
-    if (op.is_gemm()) {
-      // A GEMM's input arrives in the array's activation format when a vector op produced it (it
-      // quantizes on the way out); after another GEMM, or at the start, a pass quantizes it first.
-      if (!input_from_vector_op(ops, i)) {
-        const std::int64_t x = op.m * op.k * op.count;
-        pass({x, op.k, 1, {{sim::VectorOp::kQuantize, 1.0}}, activation_format_bytes(x, op.k, cfg)});
-        cw.program.code.push_back(sim::barrier());
-      }
-      const GemmMapping mp = map_gemm({op.m, op.n, op.k, op.count, op.weight_bits}, cfg, op.name);
-      emit_gemm(mp, op.count, cfg, cw.program, &dram_cursor);
-      r.dataflow = sim::to_string(mp.dataflow);
-      r.mapping = fmt::format("{} {}x{}x{} {}{}", r.dataflow, mp.tm, mp.tn, mp.tk, to_string(mp.order),
-                              mp.k != op.k ? fmt::format(", K padded {}->{}", op.k, mp.k) : "");
-      r.cycles += mp.est_cycles;
-      sim::Instruction whole = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(op.m), static_cast<int>(op.n), static_cast<int>(mp.k),
-                                         mp.group, 0, 0, 0);
-      whole.weight_bits = mp.weight_bits;
-      const sim::GemmFootprint f = sim::gemm_footprint(whole, cfg);
-      r.compulsory_dram_bytes = op.count * (f.wgt_bytes + f.act_bytes + f.out_bytes);
-      if (op.kv_elements > 0) {  // K or V into the KV cache: a pass quantizes the stored output
-        cw.program.code.push_back(sim::barrier());
-        pass({op.kv_elements, op.kv_width, 1, {{sim::VectorOp::kQuantizeWeights, 1.0}}, weight_format_bytes(op.kv_elements, op.kv_width, cfg)});
-      }
-    } else {
-      // A vector op that feeds a GEMM quantizes its output for it; K and V rows (the KV cache) go
-      // to the weight format instead.
-      const bool feeds_gemm = i + 1 < ops.size() && ops[i + 1].is_gemm();
-      const std::int64_t plain = op.elements - op.kv_elements;
-      VectorPass v{op.elements, op.width, op.inputs, {{vector_op_of(op, model), 1.0}}, 0};
-      const double kv_share = static_cast<double>(op.kv_elements) / static_cast<double>(op.elements);
-      if (feeds_gemm && plain > 0) v.vops.push_back({sim::VectorOp::kQuantize, 1.0 - kv_share});
-      if (op.kv_elements > 0) v.vops.push_back({sim::VectorOp::kQuantizeWeights, kv_share});
-      // One activation scale (or shift bytes) per row of the consuming GEMM's input, K wide.
-      v.out_bytes = (feeds_gemm ? activation_format_bytes(plain, ops[i + 1].k, cfg) : 4 * plain) +
-                    (op.kv_elements > 0 ? weight_format_bytes(op.kv_elements, op.kv_width, cfg) : 0);
-      pass(v);
-      r.dataflow = "vector";
-    }
-    r.compulsory_dram_bytes += pass_bytes;
-    r.end_instr = static_cast<std::int64_t>(cw.program.code.size());
-    r.counts = count_events(cw.program, r.first_instr, r.end_instr, cfg, dram_rows, op_start, r.cycles);
-    op_start += r.cycles;
-    r.dram_bytes = (r.counts.dram.bits_read + r.counts.dram.bits_written) / 8;
-    r.roofline = roofline_of(r, cfg);
-    cw.ops.push_back(std::move(r));
-  }
-  if (progress) progress("map", static_cast<std::int64_t>(ops.size()), static_cast<std::int64_t>(ops.size()));
+  EmittingBuilder b(cfg, cw.program);
+  cw.ops = build_ops(model, cfg, progress, b);
   return cw;
+}
+
+CostedWorkload cost_workload(const Workload& model, const sim::AcceleratorConfig& cfg, const Progress& progress) {
+  CostingBuilder b(cfg);
+  CostedWorkload c;
+  c.ops = build_ops(model, cfg, progress, b);
+  c.instructions = b.size();
+  return c;
 }
 
 SimulationReport simulate(const models::ModelConfig& model, const models::WorkloadSpec& spec, const sim::AcceleratorConfig& cfg,
@@ -342,7 +559,17 @@ SimulationReport simulate(const models::ModelConfig& model, const models::Worklo
 }
 
 SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& cfg, ExecutorKind executor, const Progress& progress) {
-  CompiledWorkload cw = compile_workload(model, cfg, progress);
+  // The analytic executor costs the program in closed form; the cycle executor runs it.
+  CompiledWorkload cw;
+  std::int64_t instructions = 0;
+  if (executor == ExecutorKind::kAnalytic) {
+    CostedWorkload c = cost_workload(model, cfg, progress);
+    cw.ops = std::move(c.ops);
+    instructions = c.instructions;
+  } else {
+    cw = compile_workload(model, cfg, progress);
+    instructions = static_cast<std::int64_t>(cw.program.code.size());
+  }
   const sim::TechTable tech = sim::load_tech_table(cfg.tech);
   SimulationReport rep;
   rep.hw = cfg.name;
@@ -353,7 +580,7 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
   rep.unit = model.unit;
   rep.clock_mhz = cfg.clock_mhz;
   rep.tokens = model.units;
-  rep.instructions = static_cast<std::int64_t>(cw.program.code.size());
+  rep.instructions = instructions;
   rep.notes = modelling_notes(model, cfg);
 
   if (executor == ExecutorKind::kCycle) {

@@ -90,8 +90,18 @@ struct Workload {
 };
 Workload llm_workload(const models::ModelConfig& model, const models::WorkloadSpec& spec);
 
-// Maps every op (throws std::invalid_argument naming the op if one cannot be mapped).
+// Maps every op (throws std::invalid_argument naming the op if one cannot be mapped) and emits the
+// program the cycle executor runs, with each op's event counts.
 CompiledWorkload compile_workload(const Workload& w, const sim::AcceleratorConfig& cfg, const Progress& progress = nullptr);
+
+// The same ops, latencies and event counts without emitting the program: every GEMM and vector pass
+// is counted in closed form from its mapping (DRAM row activations from a sample of its transfers).
+// Time and memory do not grow with the number of instructions.
+struct CostedWorkload {
+  std::vector<OpResult> ops;
+  std::int64_t instructions = 0;  // the program compile_workload would emit
+};
+CostedWorkload cost_workload(const Workload& w, const sim::AcceleratorConfig& cfg, const Progress& progress = nullptr);
 
 SimulationReport simulate(const Workload& w, const sim::AcceleratorConfig& cfg, ExecutorKind executor, const Progress& progress = nullptr);
 SimulationReport simulate(const models::ModelConfig& model, const models::WorkloadSpec& spec, const sim::AcceleratorConfig& cfg,

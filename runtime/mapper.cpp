@@ -129,6 +129,11 @@ void estimate(GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig&
     compute += tail[1];  // per instance, from its partial shape back to the next instance's full one
   }
   mp.gemm_steps = stores * chunks;
+  mp.wgt_loads = w_loads;
+  mp.act_loads = x_loads;
+  mp.stores = stores;
+  mp.wgt_load_bytes = w_bytes;
+  mp.act_load_bytes = x_bytes;
   mp.instructions = (mp.gemm_steps + w_loads + x_loads + stores) * count;
   mp.compute_cycles = compute + final_drain;
   mp.dram_read_bytes = w_bytes + x_bytes;
@@ -241,8 +246,8 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   return best;
 }
 
-void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, sim::Program& prog,
-               std::uint64_t* dram_cursor, std::vector<GemmPlacement>* placements) {
+void walk_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, std::uint64_t* dram_cursor,
+               const InstructionVisitor& visit) {
   const Sizes ms = split(mp.m, mp.tm), ns = split(mp.n, mp.tn);
   const std::int64_t chunks = mp.k / mp.tk;
   const sim::GemmFootprint full = sim::gemm_footprint(gemm_instr(mp, mp.tm, mp.tn, cfg), cfg);
@@ -253,43 +258,110 @@ void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::Accelerator
   const std::int64_t y_stride = cfg.obuf.size_bytes() / y_slots;
   const bool weights_outer = mp.order == LoopOrder::kWeightsOuter;
   const std::int64_t outer = weights_outer ? ns.tiles() : ms.tiles(), inner = weights_outer ? ms.tiles() : ns.tiles();
+  const std::uint64_t start = *dram_cursor;
+  const auto instance_bytes = static_cast<std::uint64_t>(full.wgt_bytes * ns.tiles() * chunks + full.act_bytes * ms.tiles() * chunks +
+                                                         full.out_bytes * ms.tiles() * ns.tiles());
+  *dram_cursor = start + instance_bytes * static_cast<std::uint64_t>(count);
   int x_slot = 1, w_slot = 1;
   std::int64_t y_slot = y_slots - 1;
+  std::size_t index = 0;
+  const GemmPlacement none;
+  auto emit = [&](const sim::Instruction& in, const GemmPlacement& where) {
+    ++index;
+    return visit(in, where);
+  };
   for (std::int64_t inst = 0; inst < count; ++inst) {
-    const std::uint64_t w_base = *dram_cursor;
+    const std::uint64_t w_base = start + instance_bytes * static_cast<std::uint64_t>(inst);
     const std::uint64_t x_base = w_base + static_cast<std::uint64_t>(full.wgt_bytes * ns.tiles() * chunks);
     const std::uint64_t y_base = x_base + static_cast<std::uint64_t>(full.act_bytes * ms.tiles() * chunks);
-    *dram_cursor = y_base + static_cast<std::uint64_t>(full.out_bytes * ms.tiles() * ns.tiles());
     std::int64_t last_x = -1, last_w = -1;  // (tile, chunk) keys of what the slots hold
     for (std::int64_t o = 0; o < outer; ++o) {
       for (std::int64_t i = 0; i < inner; ++i) {
         const std::int64_t mt = weights_outer ? i : o, nt = weights_outer ? o : i;
         const std::int64_t m = mt < ms.full_count ? ms.full : ms.last, n = nt < ns.full_count ? ns.full : ns.last;
+        const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, m, n, cfg), cfg);
         y_slot = (y_slot + 1) % y_slots;
         for (std::int64_t kc = 0; kc < chunks; ++kc) {
-          const sim::GemmFootprint f = sim::gemm_footprint(gemm_instr(mp, m, n, cfg), cfg);
           const std::int64_t xkey = mt * chunks + kc, wkey = nt * chunks + kc;
           if (xkey != last_x) {
             x_slot ^= 1;
-            prog.code.push_back(sim::dma_load(sim::BufferId::kIbuf, x_slot * ihalf, x_base + static_cast<std::uint64_t>(xkey * full.act_bytes), f.act_bytes));
+            if (!emit(sim::dma_load(sim::BufferId::kIbuf, x_slot * ihalf, x_base + static_cast<std::uint64_t>(xkey * full.act_bytes), f.act_bytes), none))
+              return;
             last_x = xkey;
           }
           if (wkey != last_w) {
             w_slot ^= 1;
-            prog.code.push_back(sim::dma_load(sim::BufferId::kWbuf, w_slot * whalf, w_base + static_cast<std::uint64_t>(wkey * full.wgt_bytes), f.wgt_bytes));
+            if (!emit(sim::dma_load(sim::BufferId::kWbuf, w_slot * whalf, w_base + static_cast<std::uint64_t>(wkey * full.wgt_bytes), f.wgt_bytes), none))
+              return;
             last_w = wkey;
           }
-          if (placements != nullptr) placements->push_back({prog.code.size(), inst, mt * mp.tm, nt * mp.tn, kc * mp.tk, m, n, mp.tk});
-          prog.code.push_back(sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group,
-                                        x_slot * ihalf, w_slot * whalf, y_slot * y_stride, kc > 0, kc == chunks - 1));
-          prog.code.back().weight_bits = mp.weight_bits;
-          prog.code.back().dataflow = mp.dataflow;
+          sim::Instruction g = sim::gemm(sim::array_mode_of(cfg), static_cast<int>(m), static_cast<int>(n), static_cast<int>(mp.tk), mp.group,
+                                         x_slot * ihalf, w_slot * whalf, y_slot * y_stride, kc > 0, kc == chunks - 1);
+          g.weight_bits = mp.weight_bits;
+          g.dataflow = mp.dataflow;
+          if (!emit(g, {index, inst, mt * mp.tm, nt * mp.tn, kc * mp.tk, m, n, mp.tk})) return;
         }
         const std::int64_t ytile = mt * ns.tiles() + nt;
-        prog.code.push_back(sim::dma_store(sim::BufferId::kObuf, y_slot * y_stride, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4));
+        if (!emit(sim::dma_store(sim::BufferId::kObuf, y_slot * y_stride, y_base + static_cast<std::uint64_t>(ytile * full.out_bytes), m * n * 4), none))
+          return;
       }
     }
   }
+}
+
+void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, sim::Program& prog,
+               std::uint64_t* dram_cursor, std::vector<GemmPlacement>* placements) {
+  const std::size_t first = prog.code.size();
+  walk_gemm(mp, count, cfg, dram_cursor, [&](const sim::Instruction& in, const GemmPlacement& where) {
+    if (placements != nullptr && in.op == sim::Opcode::kGemm) {
+      GemmPlacement p = where;
+      p.instr = first + where.instr;
+      placements->push_back(p);
+    }
+    prog.code.push_back(in);
+    return true;
+  });
+}
+
+sim::RunStats gemm_counts(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg) {
+  sim::RunStats s;
+  const Sizes ms = split(mp.m, mp.tm), ns = split(mp.n, mp.tn);
+  const std::int64_t chunks = mp.k / mp.tk;
+  s.instructions = mp.instructions;
+  s.dma_load.transfers = (mp.wgt_loads + mp.act_loads) * count;
+  s.dma_load.bytes = (mp.wgt_load_bytes + mp.act_load_bytes) * count;
+  s.dma_store.transfers = mp.stores * count;
+  s.dma_store.bytes = mp.dram_write_bytes * count;
+  s.dram.bits_read = s.dma_load.bytes * 8;
+  s.dram.bits_written = s.dma_store.bytes * 8;
+  s.wbuf.bits_written = mp.wgt_load_bytes * count * 8;
+  s.ibuf.bits_written = mp.act_load_bytes * count * 8;
+  s.obuf.bits_read = s.dma_store.bytes * 8;
+  using Part = std::pair<std::int64_t, std::int64_t>;  // (how many tiles, their extent)
+  const Part m_parts[] = {{ms.full_count, ms.full}, {ms.last ? 1 : 0, ms.last}};
+  const Part n_parts[] = {{ns.full_count, ns.full}, {ns.last ? 1 : 0, ns.last}};
+  for (const auto& [mc, msz] : m_parts) {
+    for (const auto& [nc, nsz] : n_parts) {
+      if (mc == 0 || nc == 0) continue;
+      // The first K chunk of an output tile writes OBUF; the later ones also read it back.
+      for (const bool accumulate : {false, true}) {
+        const std::int64_t n_instr = mc * nc * (accumulate ? chunks - 1 : 1) * count;
+        if (n_instr == 0) continue;
+        const sim::GemmEvents ev = gemm_ev(mp, msz, nsz, accumulate, cfg);
+        s.array.gemms += n_instr;
+        s.array.tiles += n_instr * ev.tiles;
+        s.array.pe_macs += n_instr * ev.pe_macs;
+        s.array.dequant_ops += n_instr * ev.dequant_ops;
+        s.array.edge_ops += n_instr * ev.edge_ops;
+        s.ibuf.bits_read += n_instr * ev.ibuf_read_bits;
+        s.wbuf.bits_read += n_instr * ev.wbuf_read_bits;
+        s.obuf.bits_written += n_instr * ev.obuf_write_bits;
+        s.obuf.bits_read += n_instr * ev.obuf_read_bits;
+      }
+    }
+  }
+  if (s.array.gemms > 0) s.array.pe_macs_by_mode[std::string(sim::to_string(sim::array_mode_of(cfg)))] = s.array.pe_macs;
+  return s;
 }
 
 }  // namespace mixpe::runtime

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "sim/config.h"
 #include "sim/isa.h"
+#include "sim/stats.h"
 
 namespace mixpe::runtime {
 
@@ -35,6 +37,8 @@ struct GemmMapping {
   std::int64_t instructions = 0;     // loads, GEMMs and stores of all instances
   std::int64_t compute_cycles = 0;   // array busy cycles per instance
   std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;  // per instance
+  std::int64_t wgt_loads = 0, act_loads = 0, stores = 0;   // DMA transfers per instance
+  std::int64_t wgt_load_bytes = 0, act_load_bytes = 0;     // per instance (their sum is dram_read_bytes)
   std::int64_t est_cycles = 0;       // analytic latency of all `count` instances
   std::int64_t pe_macs = 0;          // PE operations including padding, all instances
 };
@@ -64,5 +68,16 @@ struct GemmPlacement {
 // at `*dram_cursor` (advanced past them); records each GEMM's placement if asked.
 void emit_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, sim::Program& prog,
                std::uint64_t* dram_cursor, std::vector<GemmPlacement>* placements = nullptr);
+
+// The same instructions in the same order, handed one at a time to `visit` (the placement's
+// `instr` counts from 0 within this call) instead of stored; stops early when `visit` returns
+// false. `*dram_cursor` is advanced past all operands either way.
+using InstructionVisitor = std::function<bool(const sim::Instruction& in, const GemmPlacement& where)>;
+void walk_gemm(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg, std::uint64_t* dram_cursor,
+               const InstructionVisitor& visit);
+
+// Event counts of the mapping's instructions in closed form, equal to counting the emitted program
+// instruction by instruction, except DRAM row activations (they depend on addresses and time).
+sim::RunStats gemm_counts(const GemmMapping& mp, std::int64_t count, const sim::AcceleratorConfig& cfg);
 
 }  // namespace mixpe::runtime

@@ -82,8 +82,12 @@ TEST_P(ClosedFormCosting, EqualsCountingTheEmittedProgram) {
     // Up to 256 transfers per GEMM or pass go through the row tracker: an op with no more is exact,
     // up to the rows a sampled op before it left open (one per bank at most).
     const bool walked = y.dma_load.transfers + y.dma_store.transfers <= 256;
-    if (walked && previous_walked) EXPECT_EQ(x.dram.activates, y.dram.activates);
-    if (walked) EXPECT_LE(std::abs(x.dram.activates - y.dram.activates), cfg.dram.banks);
+    if (walked && previous_walked) {
+      EXPECT_EQ(x.dram.activates, y.dram.activates);
+    }
+    if (walked) {
+      EXPECT_LE(std::abs(x.dram.activates - y.dram.activates), cfg.dram.banks);
+    }
     previous_walked = walked;
     exact_activates += static_cast<double>(y.dram.activates);
     costed_activates += static_cast<double>(x.dram.activates);

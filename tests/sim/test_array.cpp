@@ -266,6 +266,27 @@ TEST(ArrayModels, RejectsMalformedTiles) {
   for (const char* m : {"pe", "tile"}) EXPECT_THROW(make_array_model(m)->run_stream(std::vector<ArrayTile>{a, b}), std::invalid_argument);
 }
 
+// The per-PE model's PEs take 16-bit activations (INT8 codes or aligned mantissas) and form 32-bit
+// products: a wider value is not an array input and is rejected in both dataflows; the port's
+// extreme values run and agree with the tile model.
+TEST(ArrayModels, PerPeModelRejectsActivationsWiderThanThePort) {
+  ArrayTile t = make_zero_tile(ArrayMode::kMixpeAligned, 2, 2, 8, 4, 4);
+  std::fill(t.w_scale.begin(), t.w_scale.end(), quant::Half::from_double(1.0));
+  std::fill(t.q.begin(), t.q.end(), std::int16_t{15});
+  t.x[t.xi(1, 5)] = 1 << 15;
+  for (const ArrayTile& tile : {t, to_weight_stationary(t, 2)})
+    EXPECT_THROW(make_array_model("pe")->run_stream(std::vector<ArrayTile>{tile}), std::invalid_argument) << to_string(tile.dataflow);
+  t.x[t.xi(1, 5)] = -(1 << 15);
+  t.x[t.xi(0, 2)] = (1 << 15) - 1;
+  for (const ArrayTile& tile : {t, to_weight_stationary(t, 2)}) {
+    const std::vector<ArrayTile> s = {tile};
+    const StreamResult pe = make_array_model("pe")->run_stream(s);
+    EXPECT_EQ(pe.y[0][0], 15.0f * 32767.0f) << to_string(tile.dataflow);
+    EXPECT_EQ(pe.y[0][2], -15.0f * 32768.0f) << to_string(tile.dataflow);
+    expect_same_bits(pe.y[0], make_array_model("tile")->run_stream(s).y[0], std::string("extreme activations ") + std::string(to_string(tile.dataflow)));
+  }
+}
+
 
 // ---- Weight-stationary dataflow (docs/array.md "Weight-stationary dataflow (small M)") ----
 

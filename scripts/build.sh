@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs dependencies, configures and builds mixpe into build/ (Release, Ninja).
+# Installs dependencies, configures and builds mixpe into build/ (Release, Ninja): everything, or
+# only the targets named in MIXPE_BUILD_TARGETS (space-separated), e.g. `mixpe`. Arguments are
+# CMake options; given, they (re)configure the build directory, which is otherwise configured once.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-deps.sh"
 build_dir="${MIXPE_BUILD_DIR:-$root/build}"
-if [ ! -f "$build_dir/build.ninja" ]; then
+if [ ! -f "$build_dir/build.ninja" ] || [ $# -gt 0 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >&2
 fi
-cmake --build "$build_dir" --parallel "$(nproc)" >&2
+targets=()
+for t in ${MIXPE_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" --parallel "$(nproc)" "${targets[@]}" >&2

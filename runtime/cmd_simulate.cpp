@@ -1,11 +1,9 @@
 // `mixpe simulate` and `mixpe compare`: whole models on hardware designs, with reports.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -17,25 +15,14 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "models/llm/model_config.h"
 #include "runtime/commands.h"
 #include "runtime/executor.h"
-#include "runtime/model_source.h"
-#include "runtime/operator_exec.h"
 #include "runtime/report.h"
+#include "runtime/study.h"
 #include "sim/config.h"
 
 namespace mixpe::runtime {
 namespace {
-
-struct WorkloadOptions {
-  std::string model = "llama-2-7b";
-  std::string phase = "prefill";
-  int batch = 1;
-  int seq = 64;
-  std::string executor = "cycle";
-  int dft_bits = OperatorExecutor::kDftBits;
-};
 
 void add_workload_options(CLI::App* cmd, WorkloadOptions& w) {
   cmd->add_option("--model", w.model,
@@ -49,30 +36,6 @@ void add_workload_options(CLI::App* cmd, WorkloadOptions& w) {
   cmd->add_option("--executor", w.executor, "analytic (closed form) or cycle (SystemC)")->capture_default_str();
   cmd->add_option("--dft-bits", w.dft_bits, "Neural operators: code width of the constant DFT matrices (0: the design's)")
       ->capture_default_str();
-}
-
-models::WorkloadSpec spec_of(const WorkloadOptions& w) {
-  models::WorkloadSpec s;
-  if (w.phase == "prefill") {
-    s.phase = models::Phase::kPrefill;
-  } else if (w.phase == "decode") {
-    s.phase = models::Phase::kDecode;
-  } else {
-    throw std::invalid_argument(fmt::format("--phase = {} is not a phase (prefill, decode)", w.phase));
-  }
-  s.batch = w.batch;
-  s.seq = w.seq;
-  return s;
-}
-
-// The step to simulate: a transformer's prefill/decode step or a neural operator's forward.
-Workload make_workload(const WorkloadOptions& w) {
-  if (is_operator_model(w.model)) {
-    if (w.phase != "prefill") throw std::invalid_argument(fmt::format("--phase = {}: a neural operator has one forward (no phases)", w.phase));
-    const std::unique_ptr<models::NeuralOperator> op = models::load_operator(resolve_model_path(w.model));
-    return operator_workload(*op, w.batch, w.dft_bits);
-  }
-  return llm_workload(models::load_model_config(w.model), spec_of(w));
 }
 
 // One status line on stderr, redrawn in place on a terminal; only stage ends otherwise.
@@ -129,7 +92,7 @@ CommandAction add_simulate_command(CLI::App& app) {
 
 CommandAction add_compare_command(CLI::App& app) {
   struct State {
-    std::vector<std::string> designs = {"fp16_32x28", "int8_32x32", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"};
+    std::vector<std::string> designs = kDefaultCompareDesigns;
     std::vector<std::string> overrides;
     WorkloadOptions w;
     std::string json_path;
@@ -145,84 +108,27 @@ CommandAction add_compare_command(CLI::App& app) {
   cmd->add_option("--json", st->json_path, "Write every design's report and the normalized table as JSON to this file");
   return [st]() {
     const Workload workload = make_workload(st->w);
-    const ExecutorKind executor = parse_executor(st->w.executor);
-    std::vector<nlohmann::json> reports;
-    std::size_t base = 0;
-    bool have_base = false;
-    for (std::size_t i = 0; i < st->designs.size(); ++i) {
-      const std::string& hw = st->designs[i];
-      fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, st->designs.size(), hw);
-      const sim::AcceleratorConfig cfg = sim::load_config(hw, st->overrides);
-      if (!have_base && cfg.pe_type == sim::PeType::kFp16) {
-        base = i;
-        have_base = true;
-      }
-      if (executor == ExecutorKind::kAnalytic) {
-        reports.push_back(report_json(simulate(workload, cfg, executor)));
-        continue;
-      }
-      // SystemC elaborates once per process: each design runs in a child `mixpe simulate`.
-      const std::filesystem::path tmp = std::filesystem::temp_directory_path() / fmt::format("mixpe_compare_{}_{}.json", ::getpid(), i);
-      const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-      std::vector<std::string> args = {self, "simulate", "-q", "--hw", hw, "--model", st->w.model, "--phase", st->w.phase,
-                                       "--batch", std::to_string(st->w.batch), "--seq", std::to_string(st->w.seq),
-                                       "--executor", "cycle", "--dft-bits", std::to_string(st->w.dft_bits), "--json", tmp.string()};
-      for (const std::string& o : st->overrides) args.insert(args.end(), {"-p", o});
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      const pid_t pid = ::fork();
-      if (pid == 0) {
-        ::execv(argv[0], argv.data());
-        std::_Exit(127);
-      }
-      int status = 0;
-      if (pid < 0 || ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw std::runtime_error(fmt::format("simulating {} failed (see the messages above)", hw));
-      }
-      std::ifstream in(tmp);
-      reports.push_back(nlohmann::json::parse(in));
-      std::filesystem::remove(tmp);
-    }
-    // Cycles and energy of a subset of ops: "linear" layers, all "gemm"s (linear + attention), or "all".
-    auto subset = [](const nlohmann::json& r, const std::string& which) {
-      double cycles = 0, pj = 0;
-      for (const auto& op : r["ops"]) {
-        const std::string kind = op["kind"].get<std::string>();
-        const bool gemm = kind == "linear" || kind == "attn_score" || kind == "attn_value";
-        if (which == "all" || (which == "gemm" && gemm) || (which == "linear" && kind == "linear")) {
-          cycles += op["cycles"].get<double>();
-          pj += op["energy_pj"]["total"].get<double>();
-        }
-      }
-      return std::pair{cycles / (r["clock_mhz"].get<double>() * 1e6), pj * 1e-12};
-    };
+    // The cycle executor runs each design in a child `mixpe simulate` (SystemC elaborates once per process).
+    const nlohmann::json result =
+        compare_designs(workload, st->w, st->designs, st->overrides, std::filesystem::read_symlink("/proc/self/exe").string(),
+                        [](std::size_t i, std::size_t n, const std::string& hw) { fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, n, hw); });
+    const std::string baseline = result["baseline"].get<std::string>();
     fmt::print("{} {} ({} executor); time and energy normalized to {} (lower is better)\n", workload.model, workload.description,
-               st->w.executor, st->designs[base]);
+               st->w.executor, baseline);
     if (!st->overrides.empty()) fmt::print("  every design with: {}\n", fmt::join(st->overrides, " "));
     fmt::print("  columns: t/e = normalized time/energy of all ops, of the GEMMs (linear + attention), of the linear layers\n");
     fmt::print("{:<20} {:>11} {:>10} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6}\n", "design", "latency ms", "energy mJ", "t all",
                "e all", "t gemm", "e gemm", "t lin", "e lin", "util%");
-    nlohmann::json table = nlohmann::json::array();
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-      const nlohmann::json& r = reports[i];
-      nlohmann::json row = {{"hw", st->designs[i]}, {"seconds", r["seconds"]}, {"joules", r["joules"]}, {"utilization", r["utilization"]}};
+    for (const nlohmann::json& row : result["table"]) {
       std::string cells;
       for (const char* which : {"all", "gemm", "linear"}) {
-        const auto [t, e] = subset(r, which);
-        const auto [t0, e0] = subset(reports[base], which);
-        row[std::string("norm_time_") + which] = t / t0;
-        row[std::string("norm_energy_") + which] = e / e0;
-        cells += fmt::format(" | {:>6.3f} {:>6.3f}", t / t0, e / e0);
+        cells += fmt::format(" | {:>6.3f} {:>6.3f}", row[std::string("norm_time_") + which].get<double>(),
+                             row[std::string("norm_energy_") + which].get<double>());
       }
-      fmt::print("{:<20} {:>11.4f} {:>10.4f}{} | {:>6.2f}\n", st->designs[i], r["seconds"].get<double>() * 1e3,
-                 r["joules"].get<double>() * 1e3, cells, 100 * r["utilization"].get<double>());
-      table.push_back(std::move(row));
+      fmt::print("{:<20} {:>11.4f} {:>10.4f}{} | {:>6.2f}\n", row["hw"].get<std::string>(), row["seconds"].get<double>() * 1e3,
+                 row["joules"].get<double>() * 1e3, cells, 100 * row["utilization"].get<double>());
     }
-    if (!st->json_path.empty()) {
-      write_file_atomic(st->json_path, nlohmann::json{{"schema", "mixpe.compare/1"}, {"baseline", st->designs[base]},
-                                                      {"overrides", st->overrides}, {"table", table}, {"reports", reports}}.dump(2) + "\n");
-    }
+    if (!st->json_path.empty()) write_file_atomic(st->json_path, result.dump(2) + "\n");
     return 0;
   };
 }

@@ -21,5 +21,6 @@ CommandAction add_inspect_command(CLI::App& app);
 CommandAction add_quantize_command(CLI::App& app);
 CommandAction add_run_command(CLI::App& app);
 CommandAction add_simulate_command(CLI::App& app);
+CommandAction add_sweep_command(CLI::App& app);
 
 }  // namespace mixpe::runtime

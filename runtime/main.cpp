@@ -33,6 +33,7 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   // The one table of subcommands.
   std::map<std::string, mixpe::runtime::CommandAction> actions;
   actions["simulate"] = mixpe::runtime::add_simulate_command(app);
+  actions["sweep"] = mixpe::runtime::add_sweep_command(app);
   actions["compare"] = mixpe::runtime::add_compare_command(app);
   actions["hw"] = mixpe::runtime::add_hw_command(app);
   actions["gemm"] = mixpe::runtime::add_gemm_command(app);

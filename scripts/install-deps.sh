@@ -7,6 +7,7 @@ packages=(
   libsystemc-dev verilator yosys
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libfftw3-dev
+  pybind11-dev python3-dev python3-numpy
 )
 
 missing=()

@@ -290,6 +290,12 @@ std::vector<ParamInfo> describe_parameters() {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> parameter_values(const AcceleratorConfig& cfg) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : param_table()) out.emplace_back(p.key, p.get(cfg));
+  return out;
+}
+
 std::string config_dir() {
   if (const char* env = std::getenv("MIXPE_CONFIG_DIR"); env != nullptr && *env != '\0') return env;
   return MIXPE_CONFIG_DIR;

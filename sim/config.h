@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mixpe::sim {
@@ -90,6 +91,8 @@ struct ParamInfo {
   std::string description;
 };
 std::vector<ParamInfo> describe_parameters();
+// Every key of the same table with its value in `cfg`, in the text form `-p key=value` takes.
+std::vector<std::pair<std::string, std::string>> parameter_values(const AcceleratorConfig& cfg);
 
 // Directory holding hw/ and tech/ (env MIXPE_CONFIG_DIR overrides the build-time path).
 std::string config_dir();

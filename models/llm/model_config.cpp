@@ -140,7 +140,7 @@ ModelConfig load_model_config(const std::string& preset_or_path) {
   if (!fs::exists(path)) {
     std::string presets;
     for (const std::string& p : model_presets()) presets += (presets.empty() ? "" : ", ") + p;
-    throw std::runtime_error(fmt::format("model \"{}\" is neither a preset ({}) nor an existing config.json path", preset_or_path, presets));
+    throw std::invalid_argument(fmt::format("model \"{}\" is neither a preset ({}) nor an existing config.json path", preset_or_path, presets));
   }
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path.string()));

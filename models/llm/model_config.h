@@ -45,8 +45,9 @@ struct ModelConfig {
 
 // Preset names shipped in configs/models (opt-6.7b, llama-2-7b, ...).
 std::vector<std::string> model_presets();
-// A preset name or a path to a config.json. Throws std::runtime_error naming the file and key
-// on unreadable files, malformed JSON, missing or invalid keys and unsupported model types.
+// A preset name or a path to a config.json. Throws std::invalid_argument naming it if it is neither,
+// std::runtime_error naming the file and key on unreadable files, malformed JSON, missing or invalid
+// keys and unsupported model types.
 ModelConfig load_model_config(const std::string& preset_or_path);
 ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& source);
 

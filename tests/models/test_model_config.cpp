@@ -99,7 +99,7 @@ TEST(ModelConfig, UnknownPresetListsTheKnownOnes) {
   try {
     load_model_config("llama-3-8b");
     FAIL();
-  } catch (const std::runtime_error& e) {
+  } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("llama-2-7b"), std::string::npos) << e.what();
   }
 }

@@ -111,6 +111,7 @@ nlohmann::json report_json(const SimulationReport& r) {
   j["clock_mhz"] = r.clock_mhz;
   j["total_cycles"] = r.total_cycles;
   j["seconds"] = r.seconds();
+  j["latency_ms"] = r.seconds() * 1e3;
   j["joules"] = r.joules();
   j["tokens_per_second"] = r.tokens / r.seconds();
   j["joules_per_token"] = r.joules() / r.tokens;

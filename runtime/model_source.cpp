@@ -31,6 +31,8 @@ nlohmann::json read_json_file(const fs::path& p) {
   }
 }
 
+}  // namespace
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
@@ -38,8 +40,6 @@ std::string read_text_file(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 std::string zoo_dir() {
   if (const char* env = std::getenv("MIXPE_ZOO_DIR"); env != nullptr && *env != '\0') return env;

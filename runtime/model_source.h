@@ -22,6 +22,8 @@ class App;
 
 namespace mixpe::runtime {
 
+// A whole file as text; throws std::runtime_error naming the path if it cannot be opened.
+std::string read_text_file(const std::string& path);
 // Directory of the trained models shipped with mixpe (env MIXPE_ZOO_DIR overrides).
 std::string zoo_dir();
 // A name in the zoo (e.g. "llama-kjv") becomes its directory; anything else is returned as is.

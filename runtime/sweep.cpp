@@ -32,6 +32,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "runtime/executor.h"
+#include "runtime/model_source.h"
 #include "runtime/report.h"
 #include "runtime/study.h"
 #include "sim/config.h"
@@ -181,14 +182,6 @@ class LineAppender {
   std::string path_;
   int fd_ = -1;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -473,7 +466,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const
   LineAppender out(csv_path);
   std::unordered_set<std::string> done;
   bool need_header = true;
-  std::string text = read_text(csv_path);
+  std::string text = read_text_file(csv_path);
   if (!text.empty()) {
     if (text.back() != '\n') {
       const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
@@ -564,7 +557,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const
 }
 
 std::vector<std::string> write_pareto_files(const std::string& csv_path) {
-  const std::vector<std::string> lines = split_lines(read_text(csv_path));
+  const std::vector<std::string> lines = split_lines(read_text_file(csv_path));
   if (lines.empty()) throw std::runtime_error(fmt::format("{}: empty (no header)", csv_path));
   const std::vector<std::string> header = split_csv_line(lines[0]);
   auto column = [&](const std::string& name) {

@@ -19,6 +19,8 @@
 #include "quant/gemm_fast.h"
 #include "quant/gemm_ref.h"
 #include "quant/weights.h"
+#include "models/io/quantize_model.h"
+#include "runtime/gemm_job.h"
 #include "runtime/executor.h"
 #include "runtime/report.h"
 #include "runtime/study.h"
@@ -34,10 +36,13 @@ using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>
 // JSON text through Python's json module: the dict equals json.load of the CLI's --json file.
 py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
 
-// The mixpe CLI the cycle executor runs in a child process: $MIXPE_CLI, else the one built with this module.
+// The mixpe CLI the cycle executor runs in a child process: $MIXPE_CLI, else the installed one
+// beside this module's prefix, else the one built with this module.
 std::string cli_path() {
   const char* env = std::getenv("MIXPE_CLI");
-  const std::string path = env != nullptr && *env != '\0' ? env : MIXPE_CLI_PATH;
+  std::string path = env != nullptr && *env != '\0' ? env : MIXPE_CLI_PATH;
+  if ((env == nullptr || *env == '\0') && !sim::installed_data_dir().empty())
+    path = (std::filesystem::path(sim::installed_data_dir()).parent_path().parent_path() / "bin" / "mixpe").string();
   if (!std::filesystem::exists(path)) {
     throw std::runtime_error(fmt::format("mixpe CLI '{}' not found (build the mixpe target, or set MIXPE_CLI); the cycle executor runs in it", path));
   }
@@ -97,16 +102,80 @@ py::object simulate(const std::string& model, const std::string& hw, const std::
 }
 
 py::object compare(const std::string& model, const std::vector<std::string>& designs, const std::string& phase, int batch,
-                   int seq, const std::string& executor, const std::vector<std::string>& overrides, int dft_bits) {
+                   int seq, const std::string& executor, const std::vector<std::string>& overrides, int dft_bits,
+                   const std::string& iso_area) {
   const runtime::WorkloadOptions w = workload_options(model, phase, batch, seq, executor, dft_bits);
   nlohmann::json result;
   {
     py::gil_scoped_release release;
     const runtime::Workload workload = runtime::make_workload(w);
     const std::string cli = runtime::parse_executor(executor) == runtime::ExecutorKind::kCycle ? cli_path() : std::string();
-    result = runtime::compare_designs(workload, w, designs, overrides, cli);
+    const double iso = iso_area.empty() ? 0.0 : runtime::parse_iso_area(iso_area, overrides);
+    result = runtime::compare_designs(workload, w, designs, overrides, cli, nullptr, iso);
   }
   return to_python(result);
+}
+
+// `mixpe gemm --json`: one random mpGEMM through every PE type's oracle.
+py::object gemm(int m, int n, int k, int wbits, int group, bool sym, std::uint64_t seed) {
+  runtime::GemmJobConfig cfg;
+  cfg.m = m;
+  cfg.n = n;
+  cfg.k = k;
+  cfg.wbits = wbits;
+  cfg.group = group;
+  cfg.symmetric = sym;
+  cfg.seed = seed;
+  cfg.validate();
+  nlohmann::json j;
+  {
+    py::gil_scoped_release release;
+    j = runtime::gemm_result_json(runtime::run_gemm_job(cfg));
+  }
+  return to_python(j);
+}
+
+// `mixpe quantize` (RTN): a model file into a mixpe or GGUF file; returns the per-tensor report.
+py::dict quantize(const std::string& input, const std::string& output, int wbits, int group, bool sym, bool clip_search,
+                  const std::string& format) {
+  models::QuantizeOptions o;
+  o.input = input;
+  o.output = output;
+  o.weights.bits = wbits;
+  o.weights.group_size = group;
+  o.weights.symmetric = sym;
+  o.weights.clip_search = clip_search;
+  if (format != "mixpe" && format != "gguf") throw std::invalid_argument(fmt::format("format = {}: expected mixpe or gguf", format));
+  o.format = format == "gguf" ? models::OutputFormat::kGguf : models::OutputFormat::kMixpe;
+  models::QuantizeReport r;
+  {
+    py::gil_scoped_release release;
+    r = models::quantize_model(o);
+  }
+  py::list tensors;
+  for (const models::TensorReport& t : r.tensors) {
+    py::dict d;
+    d["name"] = t.name;
+    d["shape"] = t.shape;
+    d["in_type"] = t.in_type;
+    d["out_type"] = t.out_type;
+    d["quantized"] = t.quantized;
+    d["bits"] = t.bits;
+    d["group_size"] = t.group_size;
+    d["sqnr_db"] = t.sqnr_db;
+    d["max_abs_error"] = t.max_abs_error;
+    tensors.append(d);
+  }
+  py::dict d;
+  d["output"] = output;
+  d["tensors"] = tensors;
+  d["quantized_count"] = r.quantized_count;
+  d["bytes_in"] = r.bytes_in;
+  d["bytes_out"] = r.bytes_out;
+  d["file_bytes"] = r.file_bytes;
+  d["mean_sqnr_db"] = r.mean_sqnr_db;
+  d["notes"] = r.notes;
+  return d;
 }
 
 // A 2-D C-contiguous float32 view of `a` (converted only if it is not one already); returns rows, cols.
@@ -260,7 +329,15 @@ PYBIND11_MODULE(mixpe, m) {
   m.def("compare", &compare, py::arg("model") = "llama-2-7b", py::arg("hw") = runtime::kDefaultCompareDesigns,
         py::arg("phase") = "prefill", py::arg("batch") = 1, py::arg("seq") = 64, py::arg("executor") = "analytic",
         py::arg("overrides") = std::vector<std::string>{}, py::arg("dft_bits") = static_cast<int>(runtime::OperatorExecutor::kDftBits),
-        "The JSON `mixpe compare --json` writes (schema mixpe.compare/1).");
+        py::arg("iso_area") = "",
+        "The JSON `mixpe compare --json` writes (schema mixpe.compare/1); iso_area: mm2 or a design, as --iso-area.");
+  m.def("gemm", &gemm, py::arg("m") = 64, py::arg("n") = 256, py::arg("k") = 1024, py::arg("wbits") = 4, py::arg("group") = 128,
+        py::arg("sym") = false, py::arg("seed") = 1,
+        "The JSON `mixpe gemm --json` prints: one random mpGEMM through every PE type's oracle, errors against float64.");
+  m.def("quantize", &quantize, py::arg("input"), py::arg("output"), py::arg("wbits") = 4, py::arg("group") = 128,
+        py::arg("sym") = false, py::arg("clip_search") = false, py::arg("format") = "mixpe",
+        "RTN-quantize a model file's linear weights (safetensors, GGUF or mixpe) into a mixpe or GGUF file, as `mixpe "
+        "quantize`; returns the per-tensor report (SQNR, sizes). The output file exists only on success.");
   m.def("quantize_tensor", &quantize_tensor, py::arg("w"), py::arg("wbits") = 4, py::arg("group") = 128, py::arg("sym") = false,
         py::arg("clip_search") = false,
         "RTN group quantization of a float32 N x K matrix: dict with codes (int16 [N][K]), scales (float32 [N][G], FP16 "

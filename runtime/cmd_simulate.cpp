@@ -96,6 +96,7 @@ CommandAction add_compare_command(CLI::App& app) {
     std::vector<std::string> overrides;
     WorkloadOptions w;
     std::string json_path;
+    std::string iso_area;
   };
   auto st = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand("compare", "Run several hardware designs on one workload, normalized to FP16");
@@ -106,27 +107,37 @@ CommandAction add_compare_command(CLI::App& app) {
                   "array.dataflow=ws fails on the fp16 baseline)");
   add_workload_options(cmd, st->w);
   cmd->add_option("--json", st->json_path, "Write every design's report and the normalized table as JSON to this file");
+  cmd->add_option("--iso-area", st->iso_area,
+                  "Give every design's array the most columns (rows kept) that fit this area: mm2, or a design whose area to take");
   return [st]() {
     const Workload workload = make_workload(st->w);
+    const double iso_area = st->iso_area.empty() ? 0.0 : parse_iso_area(st->iso_area, st->overrides);
     // The cycle executor runs each design in a child `mixpe simulate` (SystemC elaborates once per process).
     const nlohmann::json result =
         compare_designs(workload, st->w, st->designs, st->overrides, std::filesystem::read_symlink("/proc/self/exe").string(),
-                        [](std::size_t i, std::size_t n, const std::string& hw) { fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, n, hw); });
+                        [](std::size_t i, std::size_t n, const std::string& hw) { fmt::print(stderr, "  [{}/{}] {} ...\n", i + 1, n, hw); },
+                        iso_area);
     const std::string baseline = result["baseline"].get<std::string>();
     fmt::print("{} {} ({} executor); time and energy normalized to {} (lower is better)\n", workload.model, workload.description,
                st->w.executor, baseline);
     if (!st->overrides.empty()) fmt::print("  every design with: {}\n", fmt::join(st->overrides, " "));
-    fmt::print("  columns: t/e = normalized time/energy of all ops, of the GEMMs (linear + attention), of the linear layers\n");
-    fmt::print("{:<20} {:>11} {:>10} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6}\n", "design", "latency ms", "energy mJ", "t all",
-               "e all", "t gemm", "e gemm", "t lin", "e lin", "util%");
+    if (iso_area > 0) fmt::print("  iso-area: every array given the most columns (rows kept) that fit {:.3f} mm2\n", iso_area);
+    fmt::print("  columns: t/e = normalized time/energy of all ops, of the GEMMs (linear + attention), of the linear layers;\n"
+               "  perf/W and perf/mm2 normalized the same way (higher is better); area of the whole design (mixpe hw show)\n");
+    fmt::print("{:<20} {:>7} {:>11} {:>10} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6} | {:>8} {:>6} {:>8}\n", "design", "array",
+               "latency ms", "energy mJ", "t all", "e all", "t gemm", "e gemm", "t lin", "e lin", "util%", "area mm2", "perf/W",
+               "perf/mm2");
     for (const nlohmann::json& row : result["table"]) {
       std::string cells;
       for (const char* which : {"all", "gemm", "linear"}) {
         cells += fmt::format(" | {:>6.3f} {:>6.3f}", row[std::string("norm_time_") + which].get<double>(),
                              row[std::string("norm_energy_") + which].get<double>());
       }
-      fmt::print("{:<20} {:>11.4f} {:>10.4f}{} | {:>6.2f}\n", row["hw"].get<std::string>(), row["seconds"].get<double>() * 1e3,
-                 row["joules"].get<double>() * 1e3, cells, 100 * row["utilization"].get<double>());
+      const auto opt = [](const nlohmann::json& v, const char* f) { return v.is_null() ? std::string("-") : fmt::format(fmt::runtime(f), v.get<double>()); };
+      fmt::print("{:<20} {:>7} {:>11.4f} {:>10.4f}{} | {:>6.2f} | {:>8} {:>6.3f} {:>8}\n", row["hw"].get<std::string>(),
+                 fmt::format("{}x{}", row["rows"].get<int>(), row["cols"].get<int>()), row["seconds"].get<double>() * 1e3,
+                 row["joules"].get<double>() * 1e3, cells, 100 * row["utilization"].get<double>(), opt(row["area_mm2"], "{:.3f}"),
+                 row["norm_perf_per_watt"].get<double>(), opt(row["norm_perf_per_mm2"], "{:.3f}"));
     }
     if (!st->json_path.empty()) write_file_atomic(st->json_path, result.dump(2) + "\n");
     return 0;

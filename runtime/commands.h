@@ -19,6 +19,7 @@ CommandAction add_gemm_command(CLI::App& app);
 CommandAction add_hw_command(CLI::App& app);
 CommandAction add_inspect_command(CLI::App& app);
 CommandAction add_quantize_command(CLI::App& app);
+CommandAction add_report_command(CLI::App& app);
 CommandAction add_run_command(CLI::App& app);
 CommandAction add_simulate_command(CLI::App& app);
 CommandAction add_sweep_command(CLI::App& app);

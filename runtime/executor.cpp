@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/area.h"
 #include "sim/energy.h"
 #if MIXPE_WITH_SYSTEMC
 #include <systemc>
@@ -616,6 +617,11 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
       rep.energy += r.energy;
     }
 
+  }
+  try {
+    rep.area_mm2 = sim::estimate_area(cfg, tech, sim::load_unit_areas()).total_mm2();
+  } catch (const std::exception& e) {
+    rep.notes.push_back(fmt::format("no area estimate: {}", e.what()));
   }
   rep.peak_ops_per_s = 2.0 * cfg.rows * cfg.cols * cfg.clock_mhz * 1e6;
   rep.peak_dram_bytes_per_s = static_cast<double>(cfg.dram.bus_bits) * cfg.dram.data_rate * cfg.dram.clock_mhz * 1e6 / 8.0;

@@ -55,6 +55,7 @@ struct SimulationReport {
   double clock_mhz = 0;
   sim::EnergyBreakdown energy;    // whole run
   double utilization = 0;         // PE MACs / (R C cycles)
+  double area_mm2 = 0;            // whole design (sim/area.h); 0 when the area model does not cover it
   double peak_ops_per_s = 0;      // the array's 2 R C operations per cycle
   double peak_dram_bytes_per_s = 0;  // the DRAM interface's peak (refresh and row misses excluded)
   std::int64_t roofline_cycles = 0;  // sum of the ops' roofline cycles (ops run one after another)

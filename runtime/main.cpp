@@ -35,6 +35,7 @@ int MIXPE_ENTRY(int argc, char* argv[]) {
   actions["simulate"] = mixpe::runtime::add_simulate_command(app);
   actions["sweep"] = mixpe::runtime::add_sweep_command(app);
   actions["compare"] = mixpe::runtime::add_compare_command(app);
+  actions["report"] = mixpe::runtime::add_report_command(app);
   actions["hw"] = mixpe::runtime::add_hw_command(app);
   actions["gemm"] = mixpe::runtime::add_gemm_command(app);
   actions["inspect"] = mixpe::runtime::add_inspect_command(app);

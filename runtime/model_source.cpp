@@ -15,6 +15,7 @@
 #include "models/io/model_file.h"
 #include "models/llm/calibrate.h"
 #include "quant/packed.h"
+#include "sim/config.h"
 
 namespace mixpe::runtime {
 namespace {
@@ -43,6 +44,7 @@ std::string read_text_file(const std::string& path) {
 
 std::string zoo_dir() {
   if (const char* env = std::getenv("MIXPE_ZOO_DIR"); env != nullptr && *env != '\0') return env;
+  if (const std::string share = sim::installed_data_dir(); !share.empty()) return share + "/zoo";
   return MIXPE_SOURCE_ZOO_DIR;
 }
 

@@ -64,6 +64,9 @@ void print_summary(const SimulationReport& r, std::FILE* out) {
   fmt::print(out, "  throughput    {:.1f} {}s/s  ({} {}s)\n", r.tokens / s, r.unit, r.tokens, r.unit);
   fmt::print(out, "  energy        {:.4f} mJ total, {:.4f} mJ/{}\n", j * 1e3, j * 1e3 / r.tokens, r.unit);
   fmt::print(out, "  utilization   {:.2f}% of the PE array (useful MACs / PE-cycles)\n", r.utilization * 100);
+  if (r.area_mm2 > 0)
+    fmt::print(out, "  area          {:.3f} mm2 (mixpe hw show); {:.1f} {}s/s per mm2 at {:.3f} W average\n", r.area_mm2,
+               r.tokens / s / r.area_mm2, r.unit, j / s);
   if (r.roofline_cycles > 0) {
     const double rs = static_cast<double>(r.roofline_cycles) / (r.clock_mhz * 1e6);
     fmt::print(out, "  roofline      {:.4f} ms, {:.1f}% of it from memory-bound ops; attained {:.1f}% of the roofline "
@@ -116,6 +119,7 @@ nlohmann::json report_json(const SimulationReport& r) {
   j["tokens_per_second"] = r.tokens / r.seconds();
   j["joules_per_token"] = r.joules() / r.tokens;
   j["utilization"] = r.utilization;
+  j["area_mm2"] = r.area_mm2 > 0 ? nlohmann::json(r.area_mm2) : nlohmann::json(nullptr);
   j["instructions"] = r.instructions;
   j["energy_pj"] = energy_json(r.energy);
   j["roofline"] = {{"peak_ops_per_s", r.peak_ops_per_s},

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "models/llm/model_config.h"
 #include "runtime/model_source.h"
 #include "runtime/report.h"
+#include "sim/area.h"
 #include "sim/config.h"
 
 namespace mixpe::runtime {
@@ -75,18 +78,63 @@ nlohmann::json simulate_in_child(const std::string& exe, const std::string& hw, 
   return report;
 }
 
+std::pair<int, int> iso_area_shape(const sim::AcceleratorConfig& cfg, double target_mm2) {
+  const sim::TechTable tech = sim::load_tech_table(cfg.tech);
+  const sim::UnitAreas& units = sim::load_unit_areas();
+  auto area = [&](int cols) {
+    sim::AcceleratorConfig c = cfg;
+    c.cols = cols;
+    return sim::estimate_area(c, tech, units).total_mm2();
+  };
+  if (area(1) > target_mm2)
+    throw std::invalid_argument(fmt::format("--iso-area = {} mm2: {} does not fit even with one column ({:.3f} mm2)", target_mm2,
+                                            cfg.name, area(1)));
+  // Area grows with columns: double, then bisect for the last width that fits.
+  constexpr int kMaxCols = 1024;  // array.cols' limit
+  if (area(kMaxCols) <= target_mm2) {
+    if (area(kMaxCols + 1) > target_mm2) return {cfg.rows, kMaxCols};
+    throw std::invalid_argument(fmt::format("--iso-area = {} mm2: {} would need more than {} columns (array.cols' limit)", target_mm2,
+                                            cfg.name, kMaxCols));
+  }
+  int lo = 1, hi = kMaxCols;
+  while (hi - lo > 1) {
+    const int mid = lo + (hi - lo) / 2;
+    (area(mid) <= target_mm2 ? lo : hi) = mid;
+  }
+  return {cfg.rows, lo};
+}
+
+double parse_iso_area(const std::string& value, const std::vector<std::string>& overrides) {
+  char* end = nullptr;
+  const double mm2 = std::strtod(value.c_str(), &end);
+  if (!value.empty() && end == value.c_str() + value.size()) {
+    if (!(mm2 > 0.0) || !std::isfinite(mm2)) throw std::invalid_argument(fmt::format("--iso-area = {}: expected a positive area in mm2", value));
+    return mm2;
+  }
+  return sim::estimate_area(sim::load_config(value, overrides)).total_mm2();
+}
+
 nlohmann::json compare_designs(const Workload& workload, const WorkloadOptions& w, const std::vector<std::string>& designs,
                                const std::vector<std::string>& overrides, const std::string& cli_exe,
-                               const DesignProgress& on_design) {
+                               const DesignProgress& on_design, double iso_area_mm2) {
   if (designs.empty()) throw std::invalid_argument("--hw names no design to compare");
   const ExecutorKind executor = parse_executor(w.executor);
   std::vector<nlohmann::json> reports;
+  std::vector<std::pair<int, int>> shapes;
   std::size_t base = 0;
   bool have_base = false;
   for (std::size_t i = 0; i < designs.size(); ++i) {
     const std::string& hw = designs[i];
     if (on_design) on_design(i, designs.size(), hw);
-    const sim::AcceleratorConfig cfg = sim::load_config(hw, overrides);
+    std::vector<std::string> design_overrides = overrides;
+    sim::AcceleratorConfig cfg = sim::load_config(hw, overrides);
+    if (iso_area_mm2 > 0.0) {
+      const auto [rows, cols] = iso_area_shape(cfg, iso_area_mm2);
+      design_overrides.push_back(fmt::format("array.rows={}", rows));
+      design_overrides.push_back(fmt::format("array.cols={}", cols));
+      cfg = sim::load_config(hw, design_overrides);
+    }
+    shapes.emplace_back(cfg.rows, cfg.cols);
     if (!have_base && cfg.pe_type == sim::PeType::kFp16) {
       base = i;
       have_base = true;
@@ -94,7 +142,7 @@ nlohmann::json compare_designs(const Workload& workload, const WorkloadOptions& 
     if (executor == ExecutorKind::kAnalytic) {
       reports.push_back(report_json(simulate(workload, cfg, executor)));
     } else {
-      reports.push_back(simulate_in_child(cli_exe, hw, overrides, w));
+      reports.push_back(simulate_in_child(cli_exe, hw, design_overrides, w));
     }
   }
   // Cycles and energy of a subset of ops: "linear" layers, all "gemm"s (linear + attention), or "all".
@@ -113,16 +161,27 @@ nlohmann::json compare_designs(const Workload& workload, const WorkloadOptions& 
   nlohmann::json table = nlohmann::json::array();
   for (std::size_t i = 0; i < reports.size(); ++i) {
     const nlohmann::json& r = reports[i];
-    nlohmann::json row = {{"hw", designs[i]}, {"seconds", r["seconds"]}, {"joules", r["joules"]}, {"utilization", r["utilization"]}};
+    nlohmann::json row = {{"hw", designs[i]},         {"rows", shapes[i].first}, {"cols", shapes[i].second},
+                          {"seconds", r["seconds"]}, {"joules", r["joules"]},   {"utilization", r["utilization"]},
+                          {"area_mm2", r["area_mm2"]}};
     for (const char* which : {"all", "gemm", "linear"}) {
       const auto [t, e] = subset(r, which);
       const auto [t0, e0] = subset(reports[base], which);
       row[std::string("norm_time_") + which] = t / t0;
       row[std::string("norm_energy_") + which] = e / e0;
     }
+    // One workload: performance per watt is work per joule, performance per mm2 is 1 / (time x area).
+    const double e = r["joules"].get<double>(), e0 = reports[base]["joules"].get<double>();
+    row["norm_perf_per_watt"] = e0 / e;
+    const bool areas = !r["area_mm2"].is_null() && !reports[base]["area_mm2"].is_null();
+    row["norm_perf_per_mm2"] =
+        areas ? nlohmann::json(reports[base]["seconds"].get<double>() * reports[base]["area_mm2"].get<double>() /
+                               (r["seconds"].get<double>() * r["area_mm2"].get<double>()))
+              : nlohmann::json(nullptr);
     table.push_back(std::move(row));
   }
   return nlohmann::json{{"schema", "mixpe.compare/1"}, {"baseline", designs[base]}, {"overrides", overrides},
+                        {"iso_area_mm2", iso_area_mm2 > 0.0 ? nlohmann::json(iso_area_mm2) : nlohmann::json(nullptr)},
                         {"table", table}, {"reports", reports}};
 }
 

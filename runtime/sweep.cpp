@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -35,6 +36,7 @@
 #include "runtime/model_source.h"
 #include "runtime/report.h"
 #include "runtime/study.h"
+#include "sim/area.h"
 #include "sim/config.h"
 
 namespace mixpe::runtime {
@@ -46,7 +48,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kMaxRangeValues = 100000;
 // Columns before the varied keys and after them.
 const std::vector<std::string> kLeadColumns = {"id", "model", "phase", "batch", "seq", "hw"};
-const std::vector<std::string> kTailColumns = {"status", "latency_ms", "tokens_per_s", "energy_mj", "mj_per_token", "utilization", "error"};
+const std::vector<std::string> kTailColumns = {"status",       "latency_ms",  "tokens_per_s", "energy_mj",
+                                               "mj_per_token", "utilization", "area_mm2",     "error"};
 
 [[noreturn]] void spec_error(const std::string& source, const std::string& key, const std::string& value, const std::string& why) {
   throw std::invalid_argument(fmt::format("{}: key '{}' = '{}': {}", source, key, value, why));
@@ -144,45 +147,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// Appends whole lines to a file: one write() per line on an O_APPEND descriptor, then fdatasync,
-// so an interrupted sweep leaves only complete lines behind.
-class LineAppender {
- public:
-  explicit LineAppender(std::string path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot open for appending: {}", path_, std::strerror(errno)));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      ::close(fd_);
-      throw std::runtime_error(err == EWOULDBLOCK ? fmt::format("{}: another mixpe sweep is writing this file", path_)
-                                                  : fmt::format("{}: cannot lock: {}", path_, std::strerror(err)));
-    }
-  }
-  ~LineAppender() { ::close(fd_); }  // also releases the lock
-  LineAppender(const LineAppender&) = delete;
-  LineAppender& operator=(const LineAppender&) = delete;
-
-  void append(const std::string& line) {
-    std::size_t off = 0;
-    while (off < line.size()) {
-      const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
-      off += static_cast<std::size_t>(n);
-    }
-    if (::fdatasync(fd_) != 0) throw std::runtime_error(fmt::format("{}: fdatasync failed: {}", path_, std::strerror(errno)));
-  }
-
-  void truncate(std::size_t size) {
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
-      throw std::runtime_error(fmt::format("{}: cannot cut the incomplete last line: {}", path_, std::strerror(errno)));
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::size_t start = 0;
@@ -251,9 +215,9 @@ SweepSpec parse_sweep_spec(const std::string& yaml_text, const std::string& sour
   SweepSpec spec;
   spec.source = source;
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
-    if (key != "workloads" && key != "hw" && key != "vary" && key != "set")
-      spec_error(source, key, node_text(kv.second), "unknown top-level key (expected workloads, hw, set, vary)");
+    const std::string key = kv.first.Scalar();
+    if (key != "workloads" && key != "hw" && key != "vary" && key != "set" && key != "constraints")
+      spec_error(source, key, node_text(kv.second), "unknown top-level key (expected workloads, hw, set, vary, constraints)");
   }
   if (!root["workloads"]) spec_error(source, "workloads", "", "missing (a list of {model, phase, batch, seq})");
   if (!root["hw"]) spec_error(source, "hw", "", "missing (a hardware preset or .yaml file, or a list of them)");
@@ -266,7 +230,7 @@ SweepSpec parse_sweep_spec(const std::string& yaml_text, const std::string& sour
     const std::string where = fmt::format("workloads[{}]", i);
     if (!w.IsMap()) spec_error(source, where, node_text(w), "expected a mapping {model, phase, batch, seq}");
     for (const auto& kv : w) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.Scalar();
       if (k != "model" && k != "phase" && k != "batch" && k != "seq")
         spec_error(source, where + "." + k, node_text(kv.second), "unknown workload key (expected model, phase, batch, seq)");
     }
@@ -300,7 +264,7 @@ SweepSpec parse_sweep_spec(const std::string& yaml_text, const std::string& sour
   if (const YAML::Node set = root["set"]) {
     if (!set.IsMap()) spec_error(source, "set", node_text(set), "expected a mapping from hardware key to one value");
     for (const auto& kv : set) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.Scalar();
       if (!known_hw_key(k)) spec_error(source, "set." + k, node_text(kv.second), "unknown hardware key (see `mixpe hw keys`)");
       if (!kv.second.IsScalar()) spec_error(source, "set." + k, node_text(kv.second), "expected one value (use vary: for several)");
       spec.fixed.push_back(k + "=" + kv.second.Scalar());
@@ -308,10 +272,24 @@ SweepSpec parse_sweep_spec(const std::string& yaml_text, const std::string& sour
     }
   }
 
+  if (const YAML::Node c = root["constraints"]) {
+    if (!c.IsMap()) spec_error(source, "constraints", node_text(c), "expected a mapping {max_area_mm2}");
+    for (const auto& kv : c) {
+      const std::string k = kv.first.Scalar();
+      if (k != "max_area_mm2") spec_error(source, "constraints." + k, node_text(kv.second), "unknown constraint (expected max_area_mm2)");
+      if (!kv.second.IsScalar()) spec_error(source, "constraints." + k, node_text(kv.second), "expected mm2 or a design whose area to take");
+      try {
+        spec.max_area_mm2 = parse_iso_area(kv.second.Scalar(), {});
+      } catch (const std::exception& e) {
+        spec_error(source, "constraints." + k, kv.second.Scalar(), e.what());
+      }
+    }
+  }
+
   if (const YAML::Node vary = root["vary"]) {
     if (!vary.IsMap()) spec_error(source, "vary", node_text(vary), "expected a mapping from hardware key to values or a range");
     for (const auto& kv : vary) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.Scalar();
       const YAML::Node v = kv.second;
       if (!known_hw_key(k)) spec_error(source, "vary." + k, node_text(v), "unknown hardware key (see `mixpe hw keys`)");
       if (fixed_keys.count(k) != 0) spec_error(source, "vary." + k, node_text(v), "also under set: (give it in one place)");
@@ -321,7 +299,7 @@ SweepSpec parse_sweep_spec(const std::string& yaml_text, const std::string& sour
       if (v.IsMap()) {
         std::map<std::string, std::string> r;
         for (const auto& rk : v) {
-          const std::string f = rk.first.as<std::string>();
+          const std::string f = rk.first.Scalar();
           if (f != "from" && f != "to" && f != "step" && f != "factor")
             spec_error(source, "vary." + k + "." + f, node_text(rk.second), "unknown range key (expected from, to, step or factor)");
           if (!rk.second.IsScalar()) spec_error(source, "vary." + k + "." + f, node_text(rk.second), "expected a number");
@@ -442,16 +420,8 @@ std::vector<std::size_t> pareto_front(const std::vector<std::vector<double>>& ob
   return front;
 }
 
-SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const SweepOptions& options) {
-  const std::vector<SweepPoint> points = expand_points(spec);
-  const std::vector<std::string> header = sweep_header(spec);
-  const std::string header_line = csv_line(header);
-  SweepSummary summary;
-  summary.points = points.size();
-
-  // Workloads and base designs are checked before anything is written: they are spec errors.
-  std::vector<Workload> workloads;
-  for (const SweepWorkload& w : spec.workloads) workloads.push_back(build_workload(w, spec.source));
+SweepPointRunner::SweepPointRunner(const SweepSpec& spec) : spec_(spec) {
+  for (const SweepWorkload& w : spec.workloads) workloads_.push_back(build_workload(w, spec.source));
   for (const std::string& h : spec.hw) {
     try {
       sim::load_config(h);
@@ -459,24 +429,70 @@ SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const
       spec_error(spec.source, "hw", h, e.what());
     }
   }
+}
 
-  // Resume: ids already in the file are done; its header must be this spec's.
+std::vector<std::string> SweepPointRunner::row(const SweepPoint& p) const {
+  const SweepWorkload& w = spec_.workloads[p.workload];
+  std::vector<std::string> row = {p.id, w.model, w.phase, std::to_string(w.batch), std::to_string(w.seq), spec_.hw[p.hw]};
+  row.insert(row.end(), p.values.begin(), p.values.end());
+  try {
+    std::vector<std::string> overrides = spec_.fixed;
+    for (std::size_t k = 0; k < spec_.vary_keys.size(); ++k) overrides.push_back(spec_.vary_keys[k] + "=" + p.values[k]);
+    const sim::AcceleratorConfig cfg = sim::load_config(spec_.hw[p.hw], overrides);
+    if (spec_.max_area_mm2 > 0) {
+      // Checked before simulating: the point of the constraint is not to spend time on such designs.
+      const double area = sim::estimate_area(cfg).total_mm2();
+      if (area > spec_.max_area_mm2) {
+        for (const std::string& v : {std::string("over_area"), std::string(), std::string(), std::string(), std::string(),
+                                     std::string(), format_number(area),
+                                     fmt::format("area {:.4f} mm2 > constraints.max_area_mm2 = {:.4f}", area, spec_.max_area_mm2)})
+          row.push_back(v);
+        return row;
+      }
+    }
+    const SimulationReport rep = simulate(workloads_[p.workload], cfg, ExecutorKind::kAnalytic);
+    const double s = rep.seconds(), j = rep.joules(), units = static_cast<double>(rep.tokens);
+    for (const std::string& v : {std::string("ok"), format_number(s * 1e3), format_number(units / s), format_number(j * 1e3),
+                                 format_number(j * 1e3 / units), format_number(rep.utilization),
+                                 rep.area_mm2 > 0 ? format_number(rep.area_mm2) : std::string(), std::string()})
+      row.push_back(v);
+  } catch (const std::exception& e) {
+    for (const std::string& v : {std::string("error"), std::string(), std::string(), std::string(), std::string(), std::string(),
+                                 std::string(), one_line(e.what())})
+      row.push_back(v);
+  }
+  return row;
+}
+
+std::size_t sweep_status_column(const SweepSpec& spec) { return kLeadColumns.size() + spec.vary_keys.size(); }
+
+SweepResultsFile::SweepResultsFile(const SweepSpec& spec, const std::string& csv_path) : path_(csv_path) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot open for appending: {}", path_, std::strerror(errno)));
   // The lock is taken before the ids are read: a second sweep on the same file would run the
   // same points again.
-  LineAppender out(csv_path);
-  std::unordered_set<std::string> done;
-  bool need_header = true;
-  std::string text = read_text_file(csv_path);
-  if (!text.empty()) {
-    if (text.back() != '\n') {
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw std::runtime_error(err == EWOULDBLOCK ? fmt::format("{}: another mixpe sweep is writing this file", path_)
+                                                : fmt::format("{}: cannot lock: {}", path_, std::strerror(err)));
+  }
+  try {
+    // Resume: ids already in the file are done; its header must be this spec's.
+    const std::vector<std::string> header = sweep_header(spec);
+    const std::string header_line = csv_line(header);
+    std::string text = read_text_file(csv_path);
+    if (!text.empty() && text.back() != '\n') {
       const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
-      summary.torn_bytes = text.size() - keep;
-      out.truncate(keep);
+      torn_bytes_ = text.size() - keep;
+      if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0)
+        throw std::runtime_error(fmt::format("{}: cannot cut the incomplete last line: {}", path_, std::strerror(errno)));
       text.resize(keep);
     }
     const std::vector<std::string> lines = split_lines(text);
-    if (!lines.empty()) {
-      need_header = false;
+    if (lines.empty()) {
+      write_line(header_line + "\n");
+    } else {
       if (lines[0] != header_line)
         throw std::runtime_error(fmt::format("{}: its header is not this sweep's (found '{}', the spec {} gives '{}'); "
                                              "write to another file or remove it",
@@ -485,61 +501,79 @@ SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const
         const std::vector<std::string> fields = split_csv_line(lines[i]);
         if (fields.size() != header.size())
           throw std::runtime_error(fmt::format("{}: line {} has {} fields, the header {}", csv_path, i + 1, fields.size(), header.size()));
-        done.insert(fields[0]);
+        // A point skipped for its area stays skipped only while the spec's bound still excludes it.
+        const std::size_t status = sweep_status_column(spec);
+        if (fields[status] == "over_area") {
+          const std::string& area = fields[status + 6];
+          char* end = nullptr;
+          const double a = std::strtod(area.c_str(), &end);
+          if (!(spec.max_area_mm2 > 0 && !area.empty() && end == area.c_str() + area.size() && a > spec.max_area_mm2)) continue;
+        }
+        done_.insert(fields[0]);
       }
     }
+  } catch (...) {
+    ::close(fd_);
+    throw;
   }
+}
+
+SweepResultsFile::~SweepResultsFile() { ::close(fd_); }
+
+void SweepResultsFile::append(const std::vector<std::string>& row) { write_line(csv_line(row) + "\n"); }
+
+// One write() per line on an O_APPEND descriptor, then fdatasync, so an interrupted sweep leaves
+// only complete lines behind.
+void SweepResultsFile::write_line(const std::string& line) {
+  std::size_t off = 0;
+  while (off < line.size()) {
+    const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) throw std::runtime_error(fmt::format("{}: fdatasync failed: {}", path_, std::strerror(errno)));
+}
+
+SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const SweepOptions& options) {
+  const std::vector<SweepPoint> points = expand_points(spec);
+  SweepSummary summary;
+  summary.points = points.size();
+
+  // Workloads and base designs are checked before anything is written: they are spec errors.
+  const SweepPointRunner runner(spec);
+  SweepResultsFile out(spec, csv_path);
+  summary.torn_bytes = out.torn_bytes();
   std::vector<const SweepPoint*> todo;
   for (const SweepPoint& p : points) {
-    if (done.count(p.id) != 0) {
+    if (out.done(p.id)) {
       ++summary.skipped;
     } else {
       todo.push_back(&p);
     }
   }
 
-  if (need_header) out.append(header_line + "\n");
-
+  const std::size_t status_column = sweep_status_column(spec);
   const auto t0 = std::chrono::steady_clock::now();
   std::mutex mu;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::exception_ptr failure;
-  auto run_point = [&](const SweepPoint& p) {
-    const SweepWorkload& w = spec.workloads[p.workload];
-    std::vector<std::string> row = {p.id, w.model, w.phase, std::to_string(w.batch), std::to_string(w.seq), spec.hw[p.hw]};
-    row.insert(row.end(), p.values.begin(), p.values.end());
-    try {
-      std::vector<std::string> overrides = spec.fixed;
-      for (std::size_t k = 0; k < spec.vary_keys.size(); ++k) overrides.push_back(spec.vary_keys[k] + "=" + p.values[k]);
-      const sim::AcceleratorConfig cfg = sim::load_config(spec.hw[p.hw], overrides);
-      const SimulationReport rep = simulate(workloads[p.workload], cfg, ExecutorKind::kAnalytic);
-      const double s = rep.seconds(), j = rep.joules(), units = static_cast<double>(rep.tokens);
-      for (const std::string& v : {std::string("ok"), format_number(s * 1e3), format_number(units / s), format_number(j * 1e3),
-                                   format_number(j * 1e3 / units), format_number(rep.utilization), std::string()})
-        row.push_back(v);
-    } catch (const std::exception& e) {
-      for (const std::string& v : {std::string("error"), std::string(), std::string(), std::string(), std::string(), std::string(),
-                                   one_line(e.what())})
-        row.push_back(v);
-    }
-    return row;
-  };
   auto worker = [&] {
     while (!stop.load()) {
       const std::size_t i = next.fetch_add(1);
       if (i >= todo.size()) return;
-      const std::vector<std::string> row = run_point(*todo[i]);
+      const std::vector<std::string> row = runner.row(*todo[i]);
       const std::lock_guard<std::mutex> lock(mu);
       try {
-        out.append(csv_line(row) + "\n");
+        out.append(row);
       } catch (...) {
         if (!failure) failure = std::current_exception();
         stop.store(true);
         return;
       }
       ++summary.ran;
-      if (row[header.size() - kTailColumns.size()] == "error") ++summary.errors;
+      if (row[status_column] == "error") ++summary.errors;
       if (options.progress) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         options.progress(summary.ran, todo.size(), secs > 0 ? static_cast<double>(summary.ran) / secs : 0.0);
@@ -568,7 +602,7 @@ std::vector<std::string> write_pareto_files(const std::string& csv_path) {
   const std::size_t c_id = column("id"), c_model = column("model"), c_phase = column("phase"), c_batch = column("batch"),
                     c_seq = column("seq"), c_hw = column("hw"), c_status = column("status"), c_lat = column("latency_ms"),
                     c_energy = column("energy_mj"), c_tps = column("tokens_per_s"), c_mjt = column("mj_per_token"),
-                    c_util = column("utilization");
+                    c_util = column("utilization"), c_area = column("area_mm2");
   auto number = [&](const std::string& s, std::size_t line, const std::string& col) {
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
@@ -580,6 +614,7 @@ std::vector<std::string> write_pareto_files(const std::string& csv_path) {
   struct Row {
     std::vector<std::string> fields;
     double latency, energy;
+    std::optional<double> area;
     std::size_t line;
   };
   // Workloads in a fixed order (model, phase, batch, seq), whatever order the points finished in.
@@ -592,14 +627,19 @@ std::vector<std::string> write_pareto_files(const std::string& csv_path) {
     if (f[c_status] != "ok" || !seen.insert(f[c_id]).second) continue;
     const auto key = std::make_tuple(f[c_model], f[c_phase], number(f[c_batch], i + 1, "batch"), number(f[c_seq], i + 1, "seq"));
     const double lat = number(f[c_lat], i + 1, "latency_ms"), energy = number(f[c_energy], i + 1, "energy_mj");
-    groups[key].push_back({std::move(f), lat, energy, i + 1});
+    const std::optional<double> area = f[c_area].empty() ? std::nullopt : std::optional(number(f[c_area], i + 1, "area_mm2"));
+    groups[key].push_back({std::move(f), lat, energy, area, i + 1});
   }
 
   std::string csv = lines[0] + "\n";
   nlohmann::json workloads = nlohmann::json::array();
   for (auto& [key, rows] : groups) {
+    const bool with_area = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.area.has_value(); });
     std::vector<std::vector<double>> obj;
-    for (const Row& r : rows) obj.push_back({r.latency, r.energy});
+    for (const Row& r : rows) {
+      obj.push_back({r.latency, r.energy});
+      if (with_area) obj.back().push_back(*r.area);
+    }
     std::vector<const Row*> front;
     for (const std::size_t i : pareto_front(obj)) front.push_back(&rows[i]);
     std::sort(front.begin(), front.end(), [&](const Row* a, const Row* b) {
@@ -617,22 +657,24 @@ std::vector<std::string> write_pareto_files(const std::string& csv_path) {
                      {"energy_mj", r->energy},
                      {"tokens_per_s", number(r->fields[c_tps], r->line, "tokens_per_s")},
                      {"mj_per_token", number(r->fields[c_mjt], r->line, "mj_per_token")},
-                     {"utilization", number(r->fields[c_util], r->line, "utilization")}});
+                     {"utilization", number(r->fields[c_util], r->line, "utilization")},
+                     {"area_mm2", r->area ? nlohmann::json(*r->area) : nlohmann::json(nullptr)}});
     }
     workloads.push_back({{"model", std::get<0>(key)},
                          {"phase", std::get<1>(key)},
                          {"batch", static_cast<std::int64_t>(std::get<2>(key))},
                          {"seq", static_cast<std::int64_t>(std::get<3>(key))},
                          {"points_ok", rows.size()},
+                         {"objectives", with_area ? nlohmann::json{"latency_ms", "energy_mj", "area_mm2"}
+                                                  : nlohmann::json{"latency_ms", "energy_mj"}},
                          {"front", std::move(pts)}});
   }
   fs::path stem(csv_path);
   stem.replace_extension();
   const std::string csv_out = stem.string() + ".pareto.csv", json_out = stem.string() + ".pareto.json";
   write_file_atomic(csv_out, csv);
-  const nlohmann::json j = {{"schema", "mixpe.sweep_pareto/1"},
+  const nlohmann::json j = {{"schema", "mixpe.sweep_pareto/2"},
                             {"results", csv_path},
-                            {"objectives", {"latency_ms", "energy_mj"}},
                             {"workloads", std::move(workloads)}};
   write_file_atomic(json_out, j.dump(2) + "\n");
   return {csv_out, json_out};

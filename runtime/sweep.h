@@ -7,7 +7,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
+
+#include "runtime/executor.h"
 
 namespace mixpe::runtime {
 
@@ -25,6 +28,7 @@ struct SweepSpec {
   std::vector<std::string> fixed;          // "key=value" applied to every point (`set:`)
   std::vector<std::string> vary_keys;      // in spec order: the CSV's parameter columns
   std::vector<std::vector<std::string>> vary_values;  // one non-empty list per key
+  double max_area_mm2 = 0;  // constraints.max_area_mm2: larger designs are not run (status over_area); 0: none
 };
 
 struct SweepPoint {
@@ -72,6 +76,48 @@ struct SweepSummary {
   double seconds = 0;       // wall time of the run
 };
 
+// The row computation and the results file, shared by run_sweep and the MPI sweep (runtime/sweep_mpi.h).
+
+// Computes points' CSV rows. The constructor builds every workload and loads every base design, so
+// that unknown models or designs are spec errors (std::invalid_argument) before anything runs.
+class SweepPointRunner {
+ public:
+  explicit SweepPointRunner(const SweepSpec& spec);
+  // sweep_header's fields for `p`; a point whose values are invalid gets status error and the message.
+  std::vector<std::string> row(const SweepPoint& p) const;
+
+ private:
+  const SweepSpec& spec_;
+  std::vector<Workload> workloads_;
+};
+
+// Where `status` is in a row of `spec`'s CSV.
+std::size_t sweep_status_column(const SweepSpec& spec);
+
+// A sweep's results CSV while the sweep runs: holds an exclusive flock on it, cuts a torn last line,
+// checks the header against the spec (std::runtime_error naming the file) or writes it to a new
+// file, and knows the ids already there.
+class SweepResultsFile {
+ public:
+  SweepResultsFile(const SweepSpec& spec, const std::string& csv_path);
+  ~SweepResultsFile();  // releases the lock
+  SweepResultsFile(const SweepResultsFile&) = delete;
+  SweepResultsFile& operator=(const SweepResultsFile&) = delete;
+
+  bool done(const std::string& id) const { return done_.count(id) != 0; }
+  std::size_t torn_bytes() const { return torn_bytes_; }
+  // One line: one write() on the O_APPEND descriptor, then fdatasync.
+  void append(const std::vector<std::string>& row);
+
+ private:
+  void write_line(const std::string& line);
+
+  std::string path_;
+  int fd_ = -1;
+  std::unordered_set<std::string> done_;
+  std::size_t torn_bytes_ = 0;
+};
+
 // Runs every point of `spec` whose id is not yet in `csv_path` and appends one line per point as it
 // finishes (one write() + fdatasync on an O_APPEND descriptor), holding an exclusive flock on it.
 // Throws std::runtime_error naming the file if its header is not this spec's or another sweep holds
@@ -80,7 +126,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const std::string& csv_path, const
 
 // Reads a sweep CSV and writes <stem>.pareto.csv and <stem>.pareto.json: per workload (model,
 // phase, batch, seq), the rows with status ok that no other such row dominates in (latency_ms,
-// energy_mj). Returns the two paths.
+// energy_mj, area_mm2); area drops out of a workload's objectives when one of its rows has none.
+// Returns the two paths.
 std::vector<std::string> write_pareto_files(const std::string& csv_path);
 
 }  // namespace mixpe::runtime

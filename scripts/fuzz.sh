@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets for the model file readers with clang and runs each briefly.
-# Usage: scripts/fuzz.sh [seconds per target, default 60] [target ...]   (targets: safetensors gguf mixpe)
+# Builds the libFuzzer targets for the file readers with clang and runs each for a while (CI: a
+# short smoke run from scripts/test.sh; longer runs by hand).
+# Usage: scripts/fuzz.sh [seconds per target, default 60] [target ...]
+#   (targets: safetensors gguf mixpe hwconfig hfconfig)
 # Needs clang-14 and libclang-rt-14-dev (Debian); findings go to build-fuzz/findings/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,7 +10,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(safetensors gguf mixpe)
+  targets=(safetensors gguf mixpe hwconfig hfconfig)
 fi
 build_dir="${MIXPE_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 cc="${CC:-clang-14}"

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs mixpe's build and test dependencies from Debian 12 packages; a no-op when all are present.
+# Installs mixpe's Debian 12 packages; a no-op when all are present.
+#   install-deps.sh        everything: build, RTL, tests, benchmarks, Python module, MPI, fuzzing
+#   install-deps.sh cli    only what the mixpe CLI needs (scripts/mixpe's first build)
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build pkg-config git python3
-  libsystemc-dev verilator yosys
-  libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libfftw3-dev
-  pybind11-dev python3-dev python3-numpy
+cli_packages=(
+  build-essential cmake ninja-build pkg-config python3
+  libsystemc-dev libeigen3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libfftw3-dev
 )
+packages=("${cli_packages[@]}")
+if [ "${1:-all}" != cli ]; then
+  packages+=(
+    git verilator yosys
+    libgtest-dev libgmock-dev libbenchmark-dev
+    pybind11-dev python3-dev python3-numpy
+    libopenmpi-dev openmpi-bin
+    clang-14 libclang-rt-14-dev
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 // Parameter table, YAML parsing, presets, overrides and validation of AcceleratorConfig.
 #include "sim/config.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -175,7 +177,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
              std::vector<std::pair<std::string, std::string>>& out) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.Scalar();
       flatten(kv.second, prefix.empty() ? k : prefix + "." + k, source, out);
     }
   } else if (node.IsScalar()) {
@@ -296,8 +298,35 @@ std::vector<std::pair<std::string, std::string>> parameter_values(const Accelera
   return out;
 }
 
+std::string installed_data_dir() {
+  static const std::string dir = [] {
+    // The binary holding this code: the Python module (an absolute path), or the CLI, which dladdr
+    // may name as it was invoked (argv[0]), hence /proc/self/exe.
+    Dl_info info{};
+    const bool absolute = ::dladdr(reinterpret_cast<void*>(&installed_data_dir), &info) != 0 && info.dli_fname != nullptr &&
+                          info.dli_fname[0] == '/';
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::canonical(absolute ? info.dli_fname : "/proc/self/exe", ec);
+    if (ec) return std::string();
+    // Only the installed layouts: <prefix>/bin/mixpe and <prefix>/lib/python3/dist-packages/mixpe*.so.
+    const std::filesystem::path dir = p.parent_path();
+    std::filesystem::path prefix;
+    if (dir.filename() == "bin") {
+      prefix = dir.parent_path();
+    } else if (dir.filename() == "dist-packages" || dir.filename() == "site-packages") {
+      prefix = dir.parent_path().parent_path().parent_path();
+    } else {
+      return std::string();
+    }
+    const std::filesystem::path share = prefix / "share" / "mixpe";
+    return std::filesystem::is_directory(share / "configs", ec) ? share.string() : std::string();
+  }();
+  return dir;
+}
+
 std::string config_dir() {
   if (const char* env = std::getenv("MIXPE_CONFIG_DIR"); env != nullptr && *env != '\0') return env;
+  if (const std::string share = installed_data_dir(); !share.empty()) return share + "/configs";
   return MIXPE_CONFIG_DIR;
 }
 

@@ -94,7 +94,11 @@ std::vector<ParamInfo> describe_parameters();
 // Every key of the same table with its value in `cfg`, in the text form `-p key=value` takes.
 std::vector<std::pair<std::string, std::string>> parameter_values(const AcceleratorConfig& cfg);
 
-// Directory holding hw/ and tech/ (env MIXPE_CONFIG_DIR overrides the build-time path).
+// <prefix>/share/mixpe when this code runs from an installed mixpe (the CLI in <prefix>/bin or the
+// Python module under <prefix>/lib), found upward from the binary that holds it; "" otherwise.
+std::string installed_data_dir();
+// Directory holding hw/ and tech/: env MIXPE_CONFIG_DIR, else the installed share/mixpe/configs,
+// else the source tree's configs/.
 std::string config_dir();
 std::vector<std::string> list_presets();
 

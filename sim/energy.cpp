@@ -41,11 +41,12 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& sour
   t.file = source;
   if (!root.IsMap() || !root["name"] || !root["entries"] || !root["entries"].IsMap())
     throw std::invalid_argument(fmt::format("{}: expected keys 'name' and 'entries' (a mapping)", source));
-  t.name = root["name"].as<std::string>();
+  if (!root["name"].IsScalar()) throw std::invalid_argument(fmt::format("{}: key 'name': expected a string", source));
+  t.name = root["name"].Scalar();
   for (const auto& kv : root["entries"]) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = kv.first.Scalar();
     const YAML::Node& e = kv.second;
-    if (!e.IsMap() || !e["value"] || !e["source"])
+    if (!e.IsMap() || !e["value"] || !e["source"] || !e["value"].IsScalar() || !e["source"].IsScalar())
       throw std::invalid_argument(fmt::format("{}: key 'entries.{}': expected {{value, source}}", source, key));
     const std::string v = e["value"].Scalar();
     char* end = nullptr;

@@ -11,6 +11,9 @@ the mixpe CLI.
                                     #                                  -> docs/data/decode.json
   doc_tables.py run paper       # the paper's workloads on its designs (mixpe compare, cycle executor)
                                     #                                  -> docs/data/paper.json
+  doc_tables.py run area        # areas of the paper's designs, iso-area comparisons and the search for
+                                    # the best MixPE at the MixPE-W4A8 64x64 area (analytic executor)
+                                    #                                  -> docs/data/area.json
   doc_tables.py render          # rewrite the tables in docs/*.md from docs/data/*.json
   doc_tables.py check           # exit 1 if a doc's table differs from its rendering (a CI test)
 
@@ -18,6 +21,7 @@ the mixpe CLI.
 datasets (generated on first use with `mixpe data` into MIXPE_DATA_DIR, default build/data).
 Only the standard library is used.
 """
+import csv
 import json
 import os
 import subprocess
@@ -283,6 +287,59 @@ def run_paper():
     save("paper.json", {"machine": machine(), "executor": "cycle", "rows": rows})
 
 
+# Iso-area: the paper's designs resized to the area of its MixPE-W4A8 64x64, and a search over
+# MixPE-W4A8 array shapes, group sizes and buffer sizes within that area (mixpe sweep with
+# constraints.max_area_mm2). Workloads: the paper's LLM prefills.
+ISO_REFERENCE = "mixpe_w4a8_64x64"
+ISO_WORKLOADS = [("opt-6.7b", "prefill", 1, 64), ("llama-2-13b", "prefill", 1, 64)]
+SEARCH_VARY = {"array.rows": [32, 48, 64, 80, 96, 112, 128], "array.cols": [32, 48, 64, 80, 96, 112, 128],
+               "array.group_size": [64, 128, 256], "buffers.wbuf.size_kib": [64, 128, 256],
+               "buffers.ibuf.size_kib": [128, 256], "array.dataflow": ["os", "both"]}
+
+
+def run_area():
+    designs = {hw: mixpe(["hw", "show", hw])["area"] for hw in PAPER_DESIGNS}
+    iso = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model, phase, batch, seq in ISO_WORKLOADS:
+            for target in (None, ISO_REFERENCE):
+                out = os.path.join(tmp, "compare.json")
+                args = ["compare", "--model", model, "--phase", phase, "--batch", str(batch), "--seq", str(seq), "--executor",
+                        "analytic", "--hw", ",".join(PAPER_DESIGNS[:4]), "--json", out] + (["--iso-area", target] if target else [])
+                subprocess.run([MIXPE] + args, check=True, capture_output=True, text=True)
+                with open(out) as f:
+                    j = json.load(f)
+                iso.append({"model_name": model, "phase": phase, "batch": batch, "seq": seq, "iso_area": target,
+                            "iso_area_mm2": j["iso_area_mm2"], "baseline": j["baseline"], "table": j["table"]})
+        spec = os.path.join(tmp, "search.yaml")
+        with open(spec, "w") as f:
+            f.write("workloads:\n" + "".join(f"  - {{model: {m}, phase: {p}, batch: {b}, seq: {q}}}\n" for m, p, b, q in ISO_WORKLOADS))
+            f.write(f"hw: {ISO_REFERENCE}\nconstraints: {{max_area_mm2: {ISO_REFERENCE}}}\nvary:\n")
+            f.write("".join(f"  {k}: [{', '.join(map(str, v))}]\n" for k, v in SEARCH_VARY.items()))
+        csv_path = os.path.join(tmp, "search.csv")
+        t0 = time.time()
+        subprocess.run([MIXPE, "sweep", "-q", spec, "-o", csv_path], check=True)
+        seconds = time.time() - t0
+
+        with open(csv_path) as f:
+            rows = list(csv.DictReader(f))
+    search = []
+    for model, phase, batch, seq in ISO_WORKLOADS:
+        mine = [r for r in rows if (r["model"], r["phase"], int(r["batch"]), int(r["seq"])) == (model, phase, batch, seq)]
+        ok = [r for r in mine if r["status"] == "ok"]
+        ref = next(r for r in ok if all(r[k] == v for k, v in (("array.rows", "64"), ("array.cols", "64"), ("array.group_size", "128"),
+                                                                ("buffers.wbuf.size_kib", "128"), ("buffers.ibuf.size_kib", "256"),
+                                                                ("array.dataflow", "both"))))
+        keep = lambda r: {k: r[k] for k in list(SEARCH_VARY) + ["latency_ms", "energy_mj", "area_mm2", "utilization"]}
+        best_e = min(ok, key=lambda r: float(r["energy_mj"]))
+        best_t = min(ok, key=lambda r: float(r["latency_ms"]))
+        search.append({"model_name": model, "phase": phase, "batch": batch, "seq": seq, "points": len(mine), "within_area": len(ok),
+                       "reference": keep(ref), "best_perf_per_watt": keep(best_e), "best_latency": keep(best_t)})
+    print(f"  area: {len(rows)} search points in {seconds:.1f} s", file=sys.stderr)
+    save("area.json", {"machine": machine(), "executor": "analytic", "reference": ISO_REFERENCE, "designs": designs, "iso": iso,
+                       "search_vary": SEARCH_VARY, "search_seconds": seconds, "search": search})
+
+
 def run_cost():
     rows = []
     for model in [m for m, _ in OPERATORS] + PAPER_SCALE:
@@ -510,6 +567,46 @@ def render_paper_headline(d):
                       "| energy reduction | 1.4x | " + " | ".join(f"**{v[1]:.2f}x**" for v in vals) + " |"])
 
 
+def render_area_designs(d):
+    names = [p["name"] for p in next(iter(d["designs"].values()))["parts"]]
+    out = ["| design | total mm2 | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+    for hw, a in d["designs"].items():
+        parts = {p["name"]: p["mm2"] for p in a["parts"]}
+        out.append(f"| {hw} | {a['total_mm2']:.3f} | " + " | ".join(f"{parts[n]:.3f}" for n in names) + " |")
+    return "\n".join(out)
+
+
+def render_iso_area(d):
+    out = []
+    for model, phase, batch, seq in ISO_WORKLOADS:
+        out += [f"**{MODEL_NAMES[model]} {phase} {seq} tokens** (analytic executor; perf/W and perf/mm2 normalized to the FP16 "
+                "design of the same table, higher is better)", "",
+                "| designs | design | array | area mm2 | latency ms | energy mJ | perf/W | perf/mm2 |", "|---|---|---|---:|---:|---:|---:|---:|"]
+        for run in (r for r in d["iso"] if (r["model_name"], r["phase"], r["seq"]) == (model, phase, seq)):
+            label = "as published" if run["iso_area"] is None else f"iso-area {run['iso_area_mm2']:.3f} mm2"
+            for i, t in enumerate(run["table"]):
+                out.append(f"| {label if i == 0 else ''} | {t['hw']} | {t['rows']}x{t['cols']} | {t['area_mm2']:.3f} | "
+                           f"{t['seconds'] * 1e3:.1f} | {t['joules'] * 1e3:.1f} | {t['norm_perf_per_watt']:.3f} | {t['norm_perf_per_mm2']:.3f} |")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def render_area_search(d):
+    v = d["search_vary"]
+    out = [f"Searched: {', '.join(f'`{k}` {vals}' for k, vals in v.items())} on `{d['reference']}` "
+           f"(W4A8, g128 in the reference), keeping the designs no larger than it ({d['search_seconds']:.0f} s for all points).", "",
+           "| workload | design | rows x cols | group | WBUF KiB | IBUF KiB | dataflow | area mm2 | latency ms | energy mJ | perf/W vs reference |",
+           "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for s in d["search"]:
+        ref_e = float(s["reference"]["energy_mj"])
+        for label, r in (("reference", s["reference"]), ("best perf/W", s["best_perf_per_watt"]), ("fastest", s["best_latency"])):
+            out.append(f"| {MODEL_NAMES[s['model_name']] + ' (' + str(s['within_area']) + ' of ' + str(s['points']) + ' fit)' if label == 'reference' else ''} | "
+                       f"{label} | {r['array.rows']}x{r['array.cols']} | {r['array.group_size']} | {r['buffers.wbuf.size_kib']} | "
+                       f"{r['buffers.ibuf.size_kib']} | {r['array.dataflow']} | {float(r['area_mm2']):.3f} | {float(r['latency_ms']):.1f} | "
+                       f"{float(r['energy_mj']):.1f} | {ref_e / float(r['energy_mj']):.3f}x |")
+    return "\n".join(out)
+
+
 TABLES = {  # table name -> (doc, data file, renderer)
     "llm-quality": ("docs/quantization.md", "llm_quality.json", render_llm),
     "operator-accuracy": ("docs/neural-operators.md", "operator_quality.json", render_operator_accuracy),
@@ -522,6 +619,9 @@ TABLES = {  # table name -> (doc, data file, renderer)
     "paper-change": ("docs/paper-comparison.md", "paper.json", render_paper_change),
     "paper-headline": ("docs/paper-comparison.md", "paper.json", render_paper_headline),
     "paper-energy": ("docs/paper-comparison.md", "paper.json", render_paper_energy),
+    "area-designs": ("docs/sim.md", "area.json", render_area_designs),
+    "iso-area": ("docs/paper-comparison.md", "area.json", render_iso_area),
+    "area-search": ("docs/paper-comparison.md", "area.json", render_area_search),
 }
 
 
@@ -555,9 +655,9 @@ def main():
         raise SystemExit(__doc__)
     what = sys.argv[1]
     if what == "run":
-        for part in sys.argv[2:] or ["llm", "operators", "dft", "cost", "decode", "paper"]:
+        for part in sys.argv[2:] or ["llm", "operators", "dft", "cost", "decode", "paper", "area"]:
             {"llm": run_llm, "operators": run_operators, "dft": run_dft, "cost": run_cost, "decode": run_decode,
-             "paper": run_paper}[part]()
+             "paper": run_paper, "area": run_area}[part]()
         what = "render"
     if what == "render":
         for path, text in rendered_docs(strict=False).items():

@@ -115,6 +115,40 @@ def sqnr_db(ref, y):
     return 10 * np.log10(np.sum(ref**2) / np.sum((ref - y) ** 2))
 
 
+@unittest.skipUnless(CLI, "set MIXPE_CLI to the built mixpe CLI (ctest does)")
+class GemmQuantizeAndIsoAreaMatchTheCli(unittest.TestCase):
+    def test_gemm_equals_the_cli_json(self):
+        out = subprocess.run([CLI, "gemm", "--m", "8", "--n", "64", "--k", "256", "--wbits", "3", "--group", "64", "--seed", "7",
+                              "--json"], check=True, capture_output=True, text=True).stdout
+        self.assertEqual(mixpe.gemm(m=8, n=64, k=256, wbits=3, group=64, seed=7), json.loads(out))
+        with self.assertRaises(ValueError):
+            mixpe.gemm(k=100, group=64)
+
+    def test_quantize_writes_the_file_the_cli_writes(self):
+        model = os.path.join(os.path.dirname(__file__), "..", "..", "zoo", "llama-kjv", "model.safetensors")
+        with tempfile.TemporaryDirectory() as tmp:
+            mine, theirs = os.path.join(tmp, "py.mixpe"), os.path.join(tmp, "cli.mixpe")
+            r = mixpe.quantize(model, mine, wbits=4, group=32)
+            subprocess.run([CLI, "quantize", model, "-o", theirs, "--wbits", "4", "--group", "32"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(mine, "rb") as a, open(theirs, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            self.assertEqual(r["file_bytes"], os.path.getsize(mine))
+            self.assertGreater(r["quantized_count"], 0)
+            self.assertTrue(all(t["sqnr_db"] > 10 for t in r["tensors"] if t["quantized"]))
+            with self.assertRaisesRegex(RuntimeError, "nowhere.safetensors"):
+                mixpe.quantize(os.path.join(tmp, "nowhere.safetensors"), os.path.join(tmp, "x.mixpe"))
+            self.assertFalse(os.path.exists(os.path.join(tmp, "x.mixpe")))
+
+    def test_compare_iso_area_equals_the_cli(self):
+        args = workload_args("tiny", "prefill", 1, 64, "analytic")
+        theirs = run_cli_json(["compare", *args, "--hw", "int8_32x32,mixpe_w4a8_64x64", "--iso-area", "int8_32x32"])
+        mine = mixpe.compare(model="tiny", hw=["int8_32x32", "mixpe_w4a8_64x64"], iso_area="int8_32x32")
+        self.assertEqual(mine, theirs)
+        self.assertEqual(mine["table"][1]["rows"], 64)
+        self.assertLess(mine["table"][1]["cols"], 64)
+
+
 class QuantizeAndGemm(unittest.TestCase):
     def test_quantize_tensor_shapes_dtypes_and_error(self):
         _, w = random_problem(1, 48, 256, 1)

@@ -23,6 +23,22 @@ module mixpe_units_tb (
   output logic [18:0] p_mac4_o,
   output logic [31:0] p_int8_o,
   output logic [31:0] p_fp16_o,
+  // Baseline PEs of other designs on the same stream controls: BitFusion (bf_*) and ANT (x8_i, q4_i, ant_type_i).
+  input  logic [1:0]  bf_wmode_i,
+  input  logic [1:0]  bf_amode_i,
+  input  logic [31:0] bf_x_i,
+  input  logic [31:0] bf_q_i,
+  output logic [31:0] p_bf_o,
+  input  logic [1:0]  ant_type_i,
+  output logic [31:0] p_ant_o,
+  // A lone BitBrick, and an ANT decoder on (ant_type_i, q4_i).
+  input  logic [1:0]  bb_a_i,
+  input  logic        bb_as_i,
+  input  logic [1:0]  bb_b_i,
+  input  logic        bb_bs_i,
+  output logic [4:0]  bb_p_o,
+  output logic [4:0]  ant_mant_o,
+  output logic [2:0]  ant_shift_o,
   // Combinational FP units.
   input  logic [31:0] add_a_i,
   input  logic [31:0] add_b_i,
@@ -67,7 +83,7 @@ module mixpe_units_tb (
   output logic [1:0]  dq_row_o,
   output logic [31:0] dq_y_o
 );
-  logic [9:0] valids;
+  logic [11:0] valids;
   assign pe_valid_o = &valids;
 
   // Each PE sits alone in its column: nothing above, an always-ready consumer below.
@@ -104,7 +120,17 @@ module mixpe_units_tb (
   mixpe_pe_fp16 u_fp16 (
     .clk_i, .rst_ni, .x_i(x16_i), .valid_i(pe_valid_i), .last_i(pe_last_i), .q_i(qh_i),
     .x_o(), .valid_o(), .last_o(), .q_o(), `MIXPE_TB_DRAIN(32), .dr_valid_o(valids[9]), .dr_data_o(p_fp16_o));
+  mixpe_bitfusion_pe #(.AccW(32)) u_bf (
+    .clk_i, .rst_ni, .wmode_i(bf_wmode_i), .amode_i(bf_amode_i), .x_i(bf_x_i), .valid_i(pe_valid_i),
+    .last_i(pe_last_i), .q_i(bf_q_i), .x_o(), .valid_o(), .last_o(), .q_o(), `MIXPE_TB_DRAIN(32),
+    .dr_valid_o(valids[10]), .dr_data_o(p_bf_o));
+  mixpe_ant_pe #(.AccW(32)) u_ant (
+    .clk_i, .rst_ni, .type_i(ant_type_i), .x_i(x8_i), .valid_i(pe_valid_i), .last_i(pe_last_i), .q_i(q4_i),
+    .x_o(), .valid_o(), .last_o(), .q_o(), `MIXPE_TB_DRAIN(32), .dr_valid_o(valids[11]), .dr_data_o(p_ant_o));
   `undef MIXPE_TB_DRAIN
+
+  mixpe_bitbrick u_brick (.a_i(bb_a_i), .a_signed_i(bb_as_i), .b_i(bb_b_i), .b_signed_i(bb_bs_i), .p_o(bb_p_o));
+  mixpe_ant_decode u_ant_dec (.type_i(ant_type_i), .code_i(q4_i), .mant_o(ant_mant_o), .shift_o(ant_shift_o));
 
   mixpe_fp_add32 u_add (.a_i(add_a_i), .b_i(add_b_i), .y_o(add_y_o));
   mixpe_fp_mul32 #(.AdjW(9)) u_mul (.a_i(mul_a_i), .b_i(mul_b_i), .adj_i(mul_adj_i), .y_o(mul_y_o));

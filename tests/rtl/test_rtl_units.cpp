@@ -12,6 +12,8 @@
 #include "Vunits.h"
 #include "harness.h"
 #include "quant/activations.h"
+#include "quant/ant.h"
+#include "quant/bitfusion.h"
 #include "quant/float16.h"
 #include "quant/pe_arith.h"
 
@@ -495,6 +497,251 @@ TEST(RtlDequant, MatchesDequantizeGroup) {
       ASSERT_TRUE(same_float(got[i].second, want[i].second)) << "tile " << tile << " row " << want[i].first;
     }
   }
+}
+
+// BitFusion: widths 2/4/8 as mode 0/1/2. A cycle's operands: (8/w)(8/a) products, product p
+// taking q[p*w +: w] and x[p*a +: a] as two's complement numbers.
+struct BfCycle {
+  int wbits, abits;
+  std::uint32_t q, x;
+};
+
+int bf_mode(int bits) { return bits == 2 ? 0 : bits == 4 ? 1 : 2; }
+
+// The oracle: every product through quant::bitfusion_product, also checked against plain multiplication.
+std::int64_t bf_cycle_sum(const BfCycle& c) {
+  std::int64_t sum = 0, plain = 0;
+  for (int p = 0; p < quant::bitfusion_products_per_cycle(c.wbits, c.abits); ++p) {
+    const int w = static_cast<int>(c.q >> (p * c.wbits)), x = static_cast<int>(c.x >> (p * c.abits));
+    sum += quant::bitfusion_product(w, c.wbits, x, c.abits);
+    plain += sign_extend(static_cast<std::uint64_t>(w), c.wbits) * sign_extend(static_cast<std::uint64_t>(x), c.abits);
+  }
+  EXPECT_EQ(sum, plain);
+  return sum;
+}
+
+void set_bf(Units& u, bool valid, bool last, const BfCycle& c) {
+  set_pe(u, valid, last, 0, 0, 0, 0);
+  u->bf_wmode_i = static_cast<std::uint8_t>(bf_mode(c.wbits));
+  u->bf_amode_i = static_cast<std::uint8_t>(bf_mode(c.abits));
+  u->bf_q_i = c.q;
+  u->bf_x_i = c.x;
+}
+
+TEST(RtlBitFusion, BitBrickExhaustive) {
+  Units u;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b)
+      for (int as = 0; as < 2; ++as)
+        for (int bs = 0; bs < 2; ++bs) {
+          u->bb_a_i = static_cast<std::uint8_t>(a);
+          u->bb_as_i = static_cast<std::uint8_t>(as);
+          u->bb_b_i = static_cast<std::uint8_t>(b);
+          u->bb_bs_i = static_cast<std::uint8_t>(bs);
+          u.eval();
+          ASSERT_EQ(sign_extend(u->bb_p_o, 5), quant::bitbrick_product(a, as != 0, b, bs != 0))
+              << a << (as ? "s" : "u") << " * " << b << (bs ? "s" : "u");
+        }
+}
+
+// One-cycle groups, so each drained value is one cycle's fused sum, in all nine width modes: every
+// product slot through every (weight, activation) pair (W8A8: all 65536), extreme patterns and
+// random cycles.
+TEST(RtlBitFusion, FusedSumEveryMode) {
+  Units u;
+  std::mt19937_64 rng(21);
+  std::vector<BfCycle> cycles;
+  for (int wb : {2, 4, 8})
+    for (int ab : {2, 4, 8}) {
+      // All operands at the most negative value, all at the most positive, alternating.
+      for (std::uint32_t pattern : {0x80808080u, 0x88888888u, 0xAAAAAAAAu, 0x7F7F7F7Fu, 0x77777777u, 0x55555555u, 0u, 0xFFFFFFFFu})
+        for (std::uint32_t xpattern : {0x80808080u, 0x88888888u, 0xAAAAAAAAu, 0x7F7F7F7Fu, 0x55555555u, 0xFFFFFFFFu})
+          cycles.push_back({wb, ab, pattern, xpattern});
+      // Each product slot through every (weight, activation) pair while the other slots hold random
+      // operands, then random cycles.
+      const int products = quant::bitfusion_products_per_cycle(wb, ab);
+      for (int p = 0; p < products; ++p)
+        for (std::uint32_t w = 0; w < (1u << wb); ++w)
+          for (std::uint32_t x = 0; x < (1u << ab); ++x) {
+            std::uint32_t q = static_cast<std::uint32_t>(rng()), xs = static_cast<std::uint32_t>(rng());
+            q = (q & ~(((1u << wb) - 1) << (p * wb))) | (w << (p * wb));
+            xs = (xs & ~(((1u << ab) - 1) << (p * ab))) | (x << (p * ab));
+            cycles.push_back({wb, ab, q, xs});
+          }
+      for (int i = 0; i < 5000; ++i)
+        cycles.push_back({wb, ab, static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng())});
+    }
+  for (std::size_t i = 0; i <= cycles.size(); ++i) {
+    if (i < cycles.size()) set_bf(u, true, true, cycles[i]);
+    else set_bf(u, false, false, cycles[i - 1]);
+    u.eval();
+    if (i > 0) {
+      const BfCycle& c = cycles[i - 1];
+      ASSERT_TRUE(u->pe_valid_o);
+      ASSERT_EQ(sign_extend(u->p_bf_o, 32), bf_cycle_sum(c))
+          << "W" << c.wbits << "A" << c.abits << " q 0x" << std::hex << c.q << " x 0x" << c.x;
+    }
+    u.step();
+  }
+  EXPECT_FALSE(u.rtl_error());
+}
+
+// Groups of random length in random modes (W8A8, W4A8, W2A8 most often), back to back and with
+// idle cycles: each drained value is the group's sum of all its products.
+TEST(RtlBitFusion, GroupAccumulation) {
+  Units u;
+  std::mt19937_64 rng(22);
+  std::vector<std::vector<BfCycle>> groups;
+  // Worst cases for the accumulator: 1024 cycles of -128 * -128 and of 127 * -128.
+  groups.push_back(std::vector<BfCycle>(1024, BfCycle{8, 8, 0x80, 0x80}));
+  groups.push_back(std::vector<BfCycle>(1024, BfCycle{8, 8, 0x80, 0x7F}));
+  const int modes[][2] = {{8, 8}, {4, 8}, {2, 8}, {8, 8}, {4, 8}, {2, 8}, {4, 4}, {2, 2}, {8, 4}, {8, 2}, {2, 4}, {4, 2}};
+  for (int g = 0; g < 400; ++g) {
+    const auto& m = modes[rng() % std::size(modes)];
+    std::vector<BfCycle> cyc;
+    const int len = 1 + static_cast<int>(rng() % 300);
+    for (int j = 0; j < len; ++j) cyc.push_back({m[0], m[1], static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng())});
+    groups.push_back(cyc);
+  }
+  std::vector<std::int64_t> want;
+  for (const auto& g : groups) {
+    std::int64_t s = 0;
+    for (const BfCycle& c : g) s += bf_cycle_sum(c);
+    want.push_back(s);
+  }
+  std::size_t gi = 0, ei = 0, checked = 0;
+  bool pending = false;
+  while (gi < groups.size() || pending) {
+    bool fed_last = false, fed = false;
+    if (gi < groups.size() && rng() % 8 != 0) {
+      const bool last = ei + 1 == groups[gi].size();
+      set_bf(u, true, last, groups[gi][ei]);
+      fed = true;
+      fed_last = last;
+    } else {
+      set_bf(u, false, false, groups[std::min(gi, groups.size() - 1)][0]);
+    }
+    u.eval();
+    if (pending) {
+      ASSERT_TRUE(u->pe_valid_o);
+      ASSERT_EQ(sign_extend(u->p_bf_o, 32), want[checked]) << "group " << checked;
+      ++checked;
+      pending = false;
+    }
+    if (fed) {
+      if (fed_last) {
+        pending = true;
+        ++gi;
+        ei = 0;
+      } else {
+        ++ei;
+      }
+    }
+    u.step();
+  }
+  EXPECT_EQ(checked, groups.size());
+  EXPECT_FALSE(u.rtl_error());
+}
+
+void set_ant(Units& u, bool valid, bool last, quant::AntType type, int code, int x) {
+  set_pe(u, valid, last, x, 0, code, 0);
+  u->ant_type_i = static_cast<std::uint8_t>(type);
+}
+
+TEST(RtlAnt, DecoderMatchesTheOracle) {
+  Units u;
+  for (quant::AntType t : quant::kAntTypes)
+    for (int c = 0; c < 16; ++c) {
+      set_ant(u, false, false, t, c, 0);
+      u.eval();
+      const quant::AntDecoded d = quant::ant_decode(t, c);
+      ASSERT_EQ(sign_extend(u->ant_mant_o, 5), d.mant) << quant::ant_type_name(t) << " code " << c;
+      ASSERT_EQ(static_cast<int>(u->ant_shift_o), d.shift) << quant::ant_type_name(t) << " code " << c;
+    }
+}
+
+// Every (type, code, activation): the drained one-element group is the decoded value times x.
+TEST(RtlAnt, ExhaustiveCodeTimesInt8) {
+  Units u;
+  struct Item { quant::AntType t; int code, x; };
+  std::vector<Item> items;
+  for (quant::AntType t : quant::kAntTypes)
+    for (int c = 0; c < 16; ++c)
+      for (int x = -128; x < 128; ++x) items.push_back({t, c, x});
+  for (std::size_t i = 0; i <= items.size(); ++i) {
+    if (i < items.size()) set_ant(u, true, true, items[i].t, items[i].code, items[i].x);
+    else set_ant(u, false, false, items[i - 1].t, 0, 0);
+    u.eval();
+    if (i > 0) {
+      const Item& it = items[i - 1];
+      ASSERT_TRUE(u->pe_valid_o);
+      ASSERT_EQ(sign_extend(u->p_ant_o, 32), static_cast<std::int64_t>(quant::ant_value(it.t, it.code)) * it.x)
+          << quant::ant_type_name(it.t) << " code " << it.code << " x " << it.x;
+    }
+    u.step();
+  }
+  EXPECT_FALSE(u.rtl_error());
+}
+
+// Groups of random length and type, with idle cycles, against the oracle's integer sum
+// (the inner loop of gemm_ant_ref: (mant * x) << shift).
+TEST(RtlAnt, GroupAccumulation) {
+  Units u;
+  std::mt19937_64 rng(23);
+  struct Elem { int code, x; };
+  std::vector<quant::AntType> types;
+  std::vector<std::vector<Elem>> groups;
+  // Worst case: 4096 elements of -64 * -128 (PoT).
+  types.push_back(quant::AntType::kPot);
+  groups.push_back(std::vector<Elem>(4096, Elem{15, -128}));
+  for (int g = 0; g < 400; ++g) {
+    types.push_back(quant::kAntTypes[rng() % quant::kAntTypeCount]);
+    std::vector<Elem> e;
+    const int len = 1 + static_cast<int>(rng() % 300);
+    for (int j = 0; j < len; ++j) e.push_back({static_cast<int>(rng() % 16), static_cast<int>(rng() % 256) - 128});
+    groups.push_back(e);
+  }
+  std::vector<std::int64_t> want;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    std::int64_t s = 0;
+    for (const Elem& e : groups[g]) {
+      const quant::AntDecoded d = quant::ant_decode(types[g], e.code);
+      s += (static_cast<std::int64_t>(d.mant) * e.x) << d.shift;
+    }
+    want.push_back(s);
+  }
+  std::size_t gi = 0, ei = 0, checked = 0;
+  bool pending = false;
+  while (gi < groups.size() || pending) {
+    bool fed_last = false, fed = false;
+    if (gi < groups.size() && rng() % 8 != 0) {
+      const bool last = ei + 1 == groups[gi].size();
+      set_ant(u, true, last, types[gi], groups[gi][ei].code, groups[gi][ei].x);
+      fed = true;
+      fed_last = last;
+    } else {
+      set_ant(u, false, false, types[std::min(gi, groups.size() - 1)], 0, 0);
+    }
+    u.eval();
+    if (pending) {
+      ASSERT_TRUE(u->pe_valid_o);
+      ASSERT_EQ(sign_extend(u->p_ant_o, 32), want[checked]) << "group " << checked;
+      ++checked;
+      pending = false;
+    }
+    if (fed) {
+      if (fed_last) {
+        pending = true;
+        ++gi;
+        ei = 0;
+      } else {
+        ++ei;
+      }
+    }
+    u.step();
+  }
+  EXPECT_EQ(checked, groups.size());
+  EXPECT_FALSE(u.rtl_error());
 }
 
 }  // namespace

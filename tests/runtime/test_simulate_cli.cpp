@@ -8,8 +8,11 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/area.h"
+#include "sim/config.h"
 #include "tests/runtime/cli_runner.h"
 
 namespace mixpe::runtime {
@@ -106,6 +109,49 @@ TEST(SimulateCli, CompareAppliesParamsToEveryDesign) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("dram.speed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("unknown key"), std::string::npos) << r.out;
+}
+
+// --iso-area gives every design's array the most columns that fit (rows kept): each fits, one
+// column more would not, and the JSON records the shapes, areas and the normalized efficiencies.
+TEST(SimulateCli, CompareIsoAreaResizesEveryArray) {
+  const fs::path json = temp("compare_iso.json");
+  const CommandResult r = run_cli("compare --model tiny --phase prefill --seq 64 --executor analytic --hw fp16_32x28,int8_32x32,"
+                                  "mixpe_w4a8_64x64 --iso-area int8_32x32 --json " + json.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("iso-area"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read(json));
+  const double target = j["iso_area_mm2"].get<double>();
+  EXPECT_NEAR(target, sim::estimate_area(sim::load_config("int8_32x32")).total_mm2(), 1e-12 * target);
+  for (const auto& row : j["table"]) {
+    const std::string hw = row["hw"].get<std::string>();
+    const int rows = row["rows"].get<int>(), cols = row["cols"].get<int>();
+    const sim::AcceleratorConfig base = sim::load_config(hw);
+    const double area = row["area_mm2"].get<double>();
+    EXPECT_LE(area, target) << hw;
+    EXPECT_NEAR(area, sim::estimate_area(sim::load_config(hw, {fmt::format("array.rows={}", rows), fmt::format("array.cols={}", cols)})).total_mm2(),
+                1e-9 * area) << hw;
+    EXPECT_EQ(rows, base.rows) << hw;
+    EXPECT_GT(sim::estimate_area(sim::load_config(hw, {fmt::format("array.cols={}", cols + 1)})).total_mm2(), target) << hw;
+    EXPECT_NEAR(row["norm_perf_per_watt"].get<double>(), 1.0 / row["norm_energy_all"].get<double>(), 1e-9) << hw;
+  }
+  EXPECT_EQ(j["table"][1]["rows"], 32);  // the reference design keeps its own shape
+  EXPECT_EQ(j["table"][1]["cols"], 32);
+  fs::remove(json);
+  const CommandResult bad = run_cli("compare --model tiny --executor analytic --iso-area 0.01");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("does not fit even with one column"), std::string::npos) << bad.out;
+}
+
+TEST(HwCli, ShowJsonHasEveryKeyAndTheArea) {
+  const CommandResult r = run_cli("hw show mixpe_w4a8_64x64 -p array.cols=32 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"], "mixpe.hw/1");
+  EXPECT_EQ(j["parameters"]["array.cols"], "32");
+  EXPECT_EQ(j["parameters"].size(), sim::describe_parameters().size());
+  const sim::AreaBreakdown a = sim::estimate_area(sim::load_config("mixpe_w4a8_64x64", {"array.cols=32"}));
+  EXPECT_NEAR(j["area"]["total_mm2"].get<double>(), a.total_mm2(), 1e-12);
+  EXPECT_EQ(j["area"]["parts"].size(), a.parts.size());
 }
 
 TEST(SimulateCli, BadInputFailsWithNamedErrors) {

@@ -17,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/sweep.h"
+#include "sim/area.h"
+#include "sim/config.h"
 #include "tests/runtime/cli_runner.h"
 
 namespace mixpe::runtime {
@@ -237,6 +240,7 @@ TEST_F(SweepTest, RowsEqualSingleSimulateRuns) {
     EXPECT_NEAR(std::stod(row.at("tokens_per_s")), j["tokens_per_second"].get<double>(), 1e-9 * j["tokens_per_second"].get<double>());
     EXPECT_NEAR(std::stod(row.at("mj_per_token")), j["joules_per_token"].get<double>() * 1e3, 1e-9 * j["joules_per_token"].get<double>() * 1e3);
     EXPECT_NEAR(std::stod(row.at("utilization")), j["utilization"].get<double>(), 1e-9);
+    EXPECT_NEAR(std::stod(row.at("area_mm2")), j["area_mm2"].get<double>(), 1e-9 * j["area_mm2"].get<double>());
     ++checked;
   }
   EXPECT_EQ(checked, 2);
@@ -249,15 +253,16 @@ TEST_F(SweepTest, ParetoFilesHoldTheNonDominatedRowsPerWorkload) {
   const auto rows = rows_by_id(csv);
   const auto front = rows_by_id(path("out.pareto.csv"));
   ASSERT_FALSE(front.empty());
-  // Recompute per phase (the one workload parameter that differs) by brute force.
+  // Recompute per phase (the one workload parameter that differs) by brute force, in latency,
+  // energy and area.
   std::set<std::string> expected;
   for (const auto& [id, row] : rows) {
     bool dominated = false;
-    const double l = std::stod(row.at("latency_ms")), e = std::stod(row.at("energy_mj"));
+    const double l = std::stod(row.at("latency_ms")), e = std::stod(row.at("energy_mj")), a = std::stod(row.at("area_mm2"));
     for (const auto& [id2, other] : rows) {
       if (other.at("phase") != row.at("phase")) continue;
-      const double l2 = std::stod(other.at("latency_ms")), e2 = std::stod(other.at("energy_mj"));
-      dominated = dominated || (l2 <= l && e2 <= e && (l2 < l || e2 < e));
+      const double l2 = std::stod(other.at("latency_ms")), e2 = std::stod(other.at("energy_mj")), a2 = std::stod(other.at("area_mm2"));
+      dominated = dominated || (l2 <= l && e2 <= e && a2 <= a && (l2 < l || e2 < e || a2 < a));
     }
     if (!dominated) expected.insert(id);
   }
@@ -268,15 +273,55 @@ TEST_F(SweepTest, ParetoFilesHoldTheNonDominatedRowsPerWorkload) {
   }
   EXPECT_EQ(got, expected);
   const nlohmann::json j = nlohmann::json::parse(read(path("out.pareto.json")));
-  EXPECT_EQ(j["schema"], "mixpe.sweep_pareto/1");
+  EXPECT_EQ(j["schema"], "mixpe.sweep_pareto/2");
   ASSERT_EQ(j["workloads"].size(), 2u);
   std::size_t n = 0;
   for (const auto& w : j["workloads"]) {
     EXPECT_EQ(w["points_ok"], 8);
+    EXPECT_EQ(w["objectives"].size(), 3u);
     n += w["front"].size();
     for (const auto& p : w["front"]) EXPECT_EQ(p["params"].size(), 3u);
   }
   EXPECT_EQ(n, expected.size());
+}
+
+TEST_F(SweepTest, AreaConstraintSkipsLargerDesignsWithoutSimulating) {
+  const double a16 = sim::estimate_area(sim::load_config("mixpe_w4a8_32x32", {"array.rows=16"})).total_mm2();
+  const double a32 = sim::estimate_area(sim::load_config("mixpe_w4a8_32x32", {"array.rows=32"})).total_mm2();
+  ASSERT_LT(a16, a32);
+  const std::string spec = write("spec.yaml", std::string(kSpec) + fmt::format("constraints: {{max_area_mm2: {}}}\n", (a16 + a32) / 2));
+  const std::string csv = path("out.csv");
+  ASSERT_EQ(run_cli("sweep -q " + spec + " -o " + csv).exit_code, 0);
+  const auto rows = rows_by_id(csv);
+  ASSERT_EQ(rows.size(), 16u);
+  for (const auto& [id, row] : rows) {
+    const bool big = row.at("array.rows") == "32";
+    EXPECT_EQ(row.at("status"), big ? "over_area" : "ok") << id;
+    const double area = sim::estimate_area(sim::load_config("mixpe_w4a8_32x32", {"array.rows=" + row.at("array.rows"),
+                                                                              "array.group_size=" + row.at("array.group_size")}))
+                            .total_mm2();
+    EXPECT_NEAR(std::stod(row.at("area_mm2")), area, 1e-9 * area) << id;
+    EXPECT_EQ(row.at("latency_ms").empty(), big) << id;
+  }
+  // Resuming with the bound lifted runs the skipped points (their new lines supersede the old);
+  // resuming with it kept skips everything.
+  ASSERT_EQ(run_cli("sweep -q " + spec + " -o " + csv).exit_code, 0);
+  EXPECT_EQ(lines_of(read(csv)).size(), 17u);
+  const std::string loose = write("loose.yaml", kSpec);
+  ASSERT_EQ(run_cli("sweep -q " + loose + " -o " + csv).exit_code, 0);
+  EXPECT_EQ(lines_of(read(csv)).size(), 25u);
+  for (const auto& [id, row] : rows_by_id(csv)) EXPECT_EQ(row.at("status"), "ok") << id;  // the last line of each id
+  // A design as the bound takes its area; a bad bound is a spec error naming the key.
+  EXPECT_DOUBLE_EQ(parse_sweep_spec(std::string(kSpec) + "constraints: {max_area_mm2: mixpe_w4a8_32x32}\n", "s.yaml").max_area_mm2,
+                   sim::estimate_area(sim::load_config("mixpe_w4a8_32x32")).total_mm2());
+  for (const char* bad : {"constraints: {max_area_mm2: -1}\n", "constraints: {max_power_w: 2}\n", "constraints: [1]\n"}) {
+    try {
+      parse_sweep_spec(std::string(kSpec) + bad, "s.yaml");
+      ADD_FAILURE() << "expected an error for " << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("constraints"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST_F(SweepTest, ResumeSkipsDonePointsAndKeepsTheirLines) {

@@ -1,0 +1,62 @@
+// BitFusion PE: one fusion unit (16 BitBricks) adding all of a cycle's products into one accumulator; same stream and drain interface as mixpe_pe_mac.
+module mixpe_bitfusion_pe #(
+  // |sum per cycle| <= 2^14; 32 bits hold a per-channel sum over K <= 131,071 in W8A8.
+  parameter int unsigned AccW = 32
+) (
+  input  logic            clk_i,
+  input  logic            rst_ni,
+  // Operand widths (0 = 2-bit, 1 = 4-bit, 2 = 8-bit), static while a group streams.
+  input  logic [1:0]      wmode_i,
+  input  logic [1:0]      amode_i,
+  // (8/w)(8/a) products per cycle: weights q_i[p*w +: w], activations x_i[p*a +: a].
+  input  logic [31:0]     x_i,
+  input  logic            valid_i,
+  input  logic            last_i,
+  input  logic [31:0]     q_i,
+  output logic [31:0]     x_o,
+  output logic            valid_o,
+  output logic            last_o,
+  output logic [31:0]     q_o,
+  input  logic            dr_valid_i,
+  input  logic [AccW-1:0] dr_data_i,
+  output logic            dr_ready_o,
+  output logic            dr_valid_o,
+  output logic [AccW-1:0] dr_data_o,
+  input  logic            dr_ready_i
+);
+  logic [15:0]     sum;
+  logic [AccW-1:0] acc_q, acc_sum;
+
+  mixpe_bitfusion_mul u_fusion (.wmode_i(wmode_i), .amode_i(amode_i), .q_i(q_i), .x_i(x_i), .sum_o(sum));
+
+  assign acc_sum = acc_q + AccW'($signed(sum));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      acc_q   <= '0;
+      x_o     <= '0;
+      valid_o <= 1'b0;
+      last_o  <= 1'b0;
+      q_o     <= '0;
+    end else begin
+      if (valid_i) acc_q <= last_i ? '0 : acc_sum;
+      x_o     <= x_i;
+      valid_o <= valid_i;
+      last_o  <= last_i;
+      q_o     <= q_i;
+    end
+  end
+
+  mixpe_drain_slot #(.Width(AccW)) u_slot (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .load_i      (valid_i & last_i),
+    .load_data_i (acc_sum),
+    .up_valid_i  (dr_valid_i),
+    .up_data_i   (dr_data_i),
+    .up_ready_o  (dr_ready_o),
+    .down_valid_o(dr_valid_o),
+    .down_data_o (dr_data_o),
+    .down_ready_i(dr_ready_i)
+  );
+endmodule

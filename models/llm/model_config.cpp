@@ -147,7 +147,7 @@ ModelConfig load_model_config(const std::string& preset_or_path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
   }
   ModelConfig c = parse_hf_config(j, path.string());

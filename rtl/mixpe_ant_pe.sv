@@ -27,40 +27,11 @@ module mixpe_ant_pe #(
   logic [4:0]       mant;
   logic [2:0]       shift;
   logic [ProdW-1:0] prod;
-  logic [AccW-1:0]  acc_q, acc_sum;
 
   mixpe_ant_decode u_decode (.type_i(type_i), .code_i(q_i), .mant_o(mant), .shift_o(shift));
 
   // An 8 x 5-bit multiplier, then the exponent as a left shift (wiring plus a 7-way mux).
   assign prod    = ProdW'($signed(x_i) * $signed(mant)) << shift;
-  assign acc_sum = acc_q + AccW'($signed(prod));
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      acc_q   <= '0;
-      x_o     <= '0;
-      valid_o <= 1'b0;
-      last_o  <= 1'b0;
-      q_o     <= '0;
-    end else begin
-      if (valid_i) acc_q <= last_i ? '0 : acc_sum;
-      x_o     <= x_i;
-      valid_o <= valid_i;
-      last_o  <= last_i;
-      q_o     <= q_i;
-    end
-  end
-
-  mixpe_drain_slot #(.Width(AccW)) u_slot (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .load_i      (valid_i & last_i),
-    .load_data_i (acc_sum),
-    .up_valid_i  (dr_valid_i),
-    .up_data_i   (dr_data_i),
-    .up_ready_o  (dr_ready_o),
-    .down_valid_o(dr_valid_o),
-    .down_data_o (dr_data_o),
-    .down_ready_i(dr_ready_i)
-  );
+  mixpe_pe_acc #(.XW(8), .QW(4), .AccW(AccW)) u_acc (.add_i(AccW'($signed(prod))), .*);
 endmodule

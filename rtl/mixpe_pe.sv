@@ -27,7 +27,6 @@ module mixpe_pe #(
   localparam int unsigned ProdW = ActW + WBits;
 
   logic [ProdW-1:0] prod;
-  logic [AccW-1:0]  acc_q, acc_sum;
 
   mixpe_shift_add #(
     .ActW   (ActW),
@@ -40,35 +39,5 @@ module mixpe_pe #(
     .prod_o(prod)
   );
 
-  assign acc_sum = acc_q + AccW'($signed(prod));
-
-  // The completed sum goes to the shadow slot while P restarts at 0: no bubble between groups.
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      acc_q   <= '0;
-      x_o     <= '0;
-      valid_o <= 1'b0;
-      last_o  <= 1'b0;
-      q_o     <= '0;
-    end else begin
-      if (valid_i) acc_q <= last_i ? '0 : acc_sum;
-      x_o     <= x_i;
-      valid_o <= valid_i;
-      last_o  <= last_i;
-      q_o     <= q_i;
-    end
-  end
-
-  mixpe_drain_slot #(.Width(AccW)) u_slot (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .load_i      (valid_i & last_i),
-    .load_data_i (acc_sum),
-    .up_valid_i  (dr_valid_i),
-    .up_data_i   (dr_data_i),
-    .up_ready_o  (dr_ready_o),
-    .down_valid_o(dr_valid_o),
-    .down_data_o (dr_data_o),
-    .down_ready_i(dr_ready_i)
-  );
+  mixpe_pe_acc #(.XW(ActW), .QW(WBits), .AccW(AccW)) u_acc (.add_i(AccW'($signed(prod))), .*);
 endmodule

@@ -50,6 +50,9 @@ constexpr std::size_t kMaxRangeValues = 100000;
 const std::vector<std::string> kLeadColumns = {"id", "model", "phase", "batch", "seq", "hw"};
 const std::vector<std::string> kTailColumns = {"status",       "latency_ms",  "tokens_per_s", "energy_mj",
                                                "mj_per_token", "utilization", "area_mm2",     "error"};
+// Where area_mm2 stands among kTailColumns.
+const std::size_t kAreaTail =
+    static_cast<std::size_t>(std::find(kTailColumns.begin(), kTailColumns.end(), "area_mm2") - kTailColumns.begin());
 
 [[noreturn]] void spec_error(const std::string& source, const std::string& key, const std::string& value, const std::string& why) {
   throw std::invalid_argument(fmt::format("{}: key '{}' = '{}': {}", source, key, value, why));
@@ -504,7 +507,7 @@ SweepResultsFile::SweepResultsFile(const SweepSpec& spec, const std::string& csv
         // A point skipped for its area stays skipped only while the spec's bound still excludes it.
         const std::size_t status = sweep_status_column(spec);
         if (fields[status] == "over_area") {
-          const std::string& area = fields[status + 6];
+          const std::string& area = fields[status + kAreaTail];
           char* end = nullptr;
           const double a = std::strtod(area.c_str(), &end);
           if (!(spec.max_area_mm2 > 0 && !area.empty() && end == area.c_str() + area.size() && a > spec.max_area_mm2)) continue;

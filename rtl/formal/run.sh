@@ -19,7 +19,7 @@ for bits in 4 2; do
     # every output and register equal in all reachable states. `hierarchy` must run before
     # `flatten`, or the PEs' submodules keep their default parameters.
     yosys -q -p "
-      read_verilog -sv -DSYNTHESIS $rtl_dir/mixpe_shift_add.sv $rtl_dir/mixpe_drain_slot.sv $rtl_dir/mixpe_pe.sv $rtl_dir/mixpe_pe_mac.sv
+      read_verilog -sv -DSYNTHESIS $rtl_dir/mixpe_shift_add.sv $rtl_dir/mixpe_drain_slot.sv $rtl_dir/mixpe_pe_acc.sv $rtl_dir/mixpe_pe.sv $rtl_dir/mixpe_pe_mac.sv
       chparam -set ActW 8 -set WBits $bits -set WSigned $signed -set GroupMax 128 mixpe_pe mixpe_pe_mac
       hierarchy -check
       proc; flatten; opt_clean

@@ -17,15 +17,10 @@
 #include "quant/ant.h"
 #include "quant/gemm_fast.h"
 #include "quant/gemm_ref.h"
+#include "tests/quant/bits_equal.h"
 
 namespace mixpe::quant {
 namespace {
-
-void expect_bits_equal(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    ASSERT_EQ(std::bit_cast<std::uint32_t>(a[i]), std::bit_cast<std::uint32_t>(b[i])) << what << " element " << i;
-}
 
 TEST(Ant, ValueTables) {
   const std::array<int, 16> want_int = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};

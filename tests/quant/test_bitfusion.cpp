@@ -13,15 +13,10 @@
 #include "quant/bitfusion.h"
 #include "quant/gemm_fast.h"
 #include "quant/gemm_ref.h"
+#include "tests/quant/bits_equal.h"
 
 namespace mixpe::quant {
 namespace {
-
-void expect_bits_equal(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    ASSERT_EQ(std::bit_cast<std::uint32_t>(a[i]), std::bit_cast<std::uint32_t>(b[i])) << what << " element " << i;
-}
 
 int sext(int v, int bits) { return (v & ((1 << bits) - 1)) - ((v >> (bits - 1) & 1) << bits); }
 

@@ -586,6 +586,47 @@ TEST(RtlBitFusion, FusedSumEveryMode) {
   EXPECT_FALSE(u.rtl_error());
 }
 
+// Streams groups of `sizes[g]` elements into the units top, skipping one cycle in eight at random
+// (`feed(g, e, valid, last)` sets the inputs; an idle cycle repeats group g's element 0 with
+// valid low), and checks the sum `drained()` reads the cycle after each group's last element
+// against want[g].
+template <typename Feed, typename Drained>
+void stream_groups(Units& u, std::mt19937_64& rng, const std::vector<std::size_t>& sizes, const std::vector<std::int64_t>& want,
+                   Feed feed, Drained drained) {
+  std::size_t gi = 0, ei = 0, checked = 0;
+  bool pending = false;
+  while (gi < sizes.size() || pending) {
+    bool fed_last = false, fed = false;
+    if (gi < sizes.size() && rng() % 8 != 0) {
+      const bool last = ei + 1 == sizes[gi];
+      feed(gi, ei, true, last);
+      fed = true;
+      fed_last = last;
+    } else {
+      feed(std::min(gi, sizes.size() - 1), std::size_t{0}, false, false);
+    }
+    u.eval();
+    if (pending) {
+      ASSERT_TRUE(u->pe_valid_o);
+      ASSERT_EQ(drained(), want[checked]) << "group " << checked;
+      ++checked;
+      pending = false;
+    }
+    if (fed) {
+      if (fed_last) {
+        pending = true;
+        ++gi;
+        ei = 0;
+      } else {
+        ++ei;
+      }
+    }
+    u.step();
+  }
+  EXPECT_EQ(checked, sizes.size());
+  EXPECT_FALSE(u.rtl_error());
+}
+
 // Groups of random length in random modes (W8A8, W4A8, W2A8 most often), back to back and with
 // idle cycles: each drained value is the group's sum of all its products.
 TEST(RtlBitFusion, GroupAccumulation) {
@@ -609,38 +650,11 @@ TEST(RtlBitFusion, GroupAccumulation) {
     for (const BfCycle& c : g) s += bf_cycle_sum(c);
     want.push_back(s);
   }
-  std::size_t gi = 0, ei = 0, checked = 0;
-  bool pending = false;
-  while (gi < groups.size() || pending) {
-    bool fed_last = false, fed = false;
-    if (gi < groups.size() && rng() % 8 != 0) {
-      const bool last = ei + 1 == groups[gi].size();
-      set_bf(u, true, last, groups[gi][ei]);
-      fed = true;
-      fed_last = last;
-    } else {
-      set_bf(u, false, false, groups[std::min(gi, groups.size() - 1)][0]);
-    }
-    u.eval();
-    if (pending) {
-      ASSERT_TRUE(u->pe_valid_o);
-      ASSERT_EQ(sign_extend(u->p_bf_o, 32), want[checked]) << "group " << checked;
-      ++checked;
-      pending = false;
-    }
-    if (fed) {
-      if (fed_last) {
-        pending = true;
-        ++gi;
-        ei = 0;
-      } else {
-        ++ei;
-      }
-    }
-    u.step();
-  }
-  EXPECT_EQ(checked, groups.size());
-  EXPECT_FALSE(u.rtl_error());
+  std::vector<std::size_t> sizes;
+  for (const auto& g : groups) sizes.push_back(g.size());
+  stream_groups(
+      u, rng, sizes, want, [&](std::size_t g, std::size_t e, bool valid, bool last) { set_bf(u, valid, last, groups[g][e]); },
+      [&] { return sign_extend(u->p_bf_o, 32); });
 }
 
 void set_ant(Units& u, bool valid, bool last, quant::AntType type, int code, int x) {
@@ -710,38 +724,15 @@ TEST(RtlAnt, GroupAccumulation) {
     }
     want.push_back(s);
   }
-  std::size_t gi = 0, ei = 0, checked = 0;
-  bool pending = false;
-  while (gi < groups.size() || pending) {
-    bool fed_last = false, fed = false;
-    if (gi < groups.size() && rng() % 8 != 0) {
-      const bool last = ei + 1 == groups[gi].size();
-      set_ant(u, true, last, types[gi], groups[gi][ei].code, groups[gi][ei].x);
-      fed = true;
-      fed_last = last;
-    } else {
-      set_ant(u, false, false, types[std::min(gi, groups.size() - 1)], 0, 0);
-    }
-    u.eval();
-    if (pending) {
-      ASSERT_TRUE(u->pe_valid_o);
-      ASSERT_EQ(sign_extend(u->p_ant_o, 32), want[checked]) << "group " << checked;
-      ++checked;
-      pending = false;
-    }
-    if (fed) {
-      if (fed_last) {
-        pending = true;
-        ++gi;
-        ei = 0;
-      } else {
-        ++ei;
-      }
-    }
-    u.step();
-  }
-  EXPECT_EQ(checked, groups.size());
-  EXPECT_FALSE(u.rtl_error());
+  std::vector<std::size_t> sizes;
+  for (const auto& g : groups) sizes.push_back(g.size());
+  // An idle cycle feeds code 0 and activation 0, as before the stream helper.
+  stream_groups(
+      u, rng, sizes, want,
+      [&](std::size_t g, std::size_t e, bool valid, bool last) {
+        set_ant(u, valid, last, types[g], valid ? groups[g][e].code : 0, valid ? groups[g][e].x : 0);
+      },
+      [&] { return sign_extend(u->p_ant_o, 32); });
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // simulate/compare/sweep inputs (bar and point counts), and errors naming the bad file and field.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include "runtime/svg.h"
 #include "sim/config.h"
 #include "tests/runtime/cli_runner.h"
+#include "tests/runtime/temp_dir_test.h"
 
 namespace mixpe::runtime {
 namespace {
@@ -79,21 +79,8 @@ json small_simulate(const std::string& hw, double latency_ms) {
   return j;
 }
 
-class ReportHtmlTest : public ::testing::Test {
+class ReportHtmlTest : public testing_util::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mixpe_report_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   // The message of the FormatError that loading `text` as file `name` throws ("" if none).
   std::string load_error(const std::string& name, const std::string& text) const {
     const std::string p = write(name, text);
@@ -104,8 +91,6 @@ class ReportHtmlTest : public ::testing::Test {
     }
     return "";
   }
-
-  fs::path dir_;
 };
 
 TEST(Svg, NiceTicksAndDomains) {

@@ -24,6 +24,7 @@
 #include "sim/area.h"
 #include "sim/config.h"
 #include "tests/runtime/cli_runner.h"
+#include "tests/runtime/temp_dir_test.h"
 
 namespace mixpe::runtime {
 namespace {
@@ -44,24 +45,7 @@ vary:
   dram.preset: [ideal_1024b, ddr4_3200]
 )";
 
-class SweepTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mixpe_sweep_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class SweepTest : public testing_util::TempDirTest {};
 
 std::string read(const std::string& p) {
   std::ifstream in(p);

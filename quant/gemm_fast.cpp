@@ -18,8 +18,26 @@
 #include "quant/pe_arith.h"
 #include "quant/thread_pool.h"
 
+#if defined(MIXPE_X86_KERNELS)
+#include <cpuid.h>
+#endif
+
 namespace mixpe::quant {
 namespace {
+
+#if defined(MIXPE_X86_KERNELS)
+// F16C (CPUID leaf 1, ECX bit 29) and AVX-VNNI, the VEX-encoded form (leaf 7, sub-leaf 1, EAX bit 4),
+// read from CPUID directly: clang 14's __builtin_cpu_supports knows neither "f16c" nor "avxvnni"
+// (the sanitizer and fuzz builds use clang). The OS's AVX state support is covered by "avx2".
+bool cpu_has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && ((c >> 29) & 1u) != 0;
+}
+bool cpu_has_avx_vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) != 0 && ((a >> 4) & 1u) != 0;
+}
+#endif
 
 using kernels::kBlockCols;
 using kernels::kUnitBytes;
@@ -37,12 +55,12 @@ const Variant kVariants[] = {
 #if defined(MIXPE_X86_KERNELS)
     {&kernels::kAvx2Kernels, "AVX2, F16C and AVX-VNNI",
      [] {
-       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avxvnni");
+       return __builtin_cpu_supports("avx2") && cpu_has_f16c() && cpu_has_avx_vnni();
      }},
     {&kernels::kAvx512Kernels, "AVX-512 F, BW, VL, DQ and VNNI",
      [] {
        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni") && cpu_has_f16c();
      }},
 #endif
 };

@@ -41,15 +41,23 @@ constexpr std::int32_t code_value(int code, int bits, bool signed_code) {
   const auto field = static_cast<std::int32_t>(static_cast<unsigned>(code) & ((1u << bits) - 1u));
   return signed_code && ((field >> (bits - 1)) & 1) ? field - (1 << bits) : field;
 }
-constexpr bool shift_add_equals_code_value_product() {
-  for (int bits = 1; bits <= 8; ++bits)
-    for (int s = 0; s < 2; ++s)
-      for (int code = -300; code <= 300; ++code)
-        for (std::int64_t x : {-32768, -129, -1, 0, 1, 77, 32767})
-          if (quant::shift_add_product(code, bits, s == 1, x) != code_value(code, bits, s == 1) * x) return false;
+// Every code value as an int in [-2^bits, 2^bits) (the port masks to its bits); one width per
+// static_assert keeps each evaluation within clang's constexpr step limit.
+constexpr bool shift_add_equals_code_value_product(int bits) {
+  for (int s = 0; s < 2; ++s)
+    for (int code = -(1 << bits); code < (1 << bits); ++code)
+      for (std::int64_t x : {-32768, -129, -1, 0, 1, 77, 32767})
+        if (quant::shift_add_product(code, bits, s == 1, x) != code_value(code, bits, s == 1) * x) return false;
   return true;
 }
-static_assert(shift_add_equals_code_value_product());
+static_assert(shift_add_equals_code_value_product(1));
+static_assert(shift_add_equals_code_value_product(2));
+static_assert(shift_add_equals_code_value_product(3));
+static_assert(shift_add_equals_code_value_product(4));
+static_assert(shift_add_equals_code_value_product(5));
+static_assert(shift_add_equals_code_value_product(6));
+static_assert(shift_add_equals_code_value_product(7));
+static_assert(shift_add_equals_code_value_product(8));
 
 // The PEs' activation port is 16 bits (INT8 codes, or aligned mantissas with |x| <= 2^14): wider
 // values are not an array input, and the PEs' 32-bit products rely on it.

@@ -437,7 +437,9 @@ void Fno::spectral_gemm(Tensor& t, int layer, const Layer& w, Runner& r) const {
   std::vector<float> mixed;
   if (!dry) mixed.resize(t.data.size());
   for (std::int64_t mode = 0; mode < modes; ++mode) {
-    std::vector<float> y = r.gemm(p + "spectral", layer, w.spectral[mode], t.data.data() + mode * in_row, batch,
+    // A shapes-only (dry) run holds no data: no pointer into it (offsetting a null pointer is UB).
+    const float* x = dry ? nullptr : t.data.data() + mode * in_row;
+    std::vector<float> y = r.gemm(p + "spectral", layer, w.spectral[mode], x, batch,
                                   "per-mode complex channel mixing ([[Re,-Im],[Im,Re]] blocks); row = one sample's "
                                   "complex channel vector at one mode; count = retained modes");
     if (!dry) std::copy(y.begin(), y.end(), mixed.begin() + mode * in_row);

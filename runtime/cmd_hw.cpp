@@ -10,12 +10,14 @@
 #include "runtime/report.h"
 #include "sim/area.h"
 #include "sim/config.h"
+#include "sim/isa.h"
 
 namespace mixpe::runtime {
 namespace {
 
 std::string summary(const sim::AcceleratorConfig& c) {
-  const double peak_tmacs = static_cast<double>(c.rows) * c.cols * c.clock_mhz * 1e6 / 1e12;
+  const double peak_tmacs = static_cast<double>(c.rows) * c.cols * sim::products_per_cycle(sim::array_mode_of(c), c.weight_bits) *
+                            c.clock_mhz * 1e6 / 1e12;
   const std::string group = c.group_size == -1 ? "per-channel" : fmt::format("g{}", c.group_size);
   return fmt::format("{}x{} {} PE, {} activations, W{} {}, {:.0f} MHz, {:.2f} TMAC/s peak, DRAM {}", c.rows, c.cols,
                      sim::to_string(c.pe_type), sim::to_string(c.act_type), c.weight_bits, group, c.clock_mhz, peak_tmacs,
@@ -115,7 +117,9 @@ CommandAction add_hw_command(CLI::App& app) {
       print_area(c);
       std::string flags;
       for (const std::string& f : sim::verilator_parameters(c)) flags += " " + f;
-      fmt::print("  RTL parameters:{}\n", flags);
+      fmt::print("  RTL parameters:{}\n", flags.empty() ? fmt::format(" none (rtl/mixpe_{}_pe.sv is a single PE, no array)",
+                                                                        sim::to_string(c.pe_type))
+                                                        : flags);
     } else if (keys->parsed()) {
       for (const sim::ParamInfo& p : sim::describe_parameters())
         fmt::print("{:<32} {:<7} {:>14}  {}\n", p.key, p.type, p.default_value, p.description);

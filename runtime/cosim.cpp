@@ -30,7 +30,11 @@ std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Pie
     for (int c0 = p.n0; c0 < p.n0 + p.n; c0 += C) {
       switch (pe_path_of(hw)) {
         case PePath::kMixpeInt8: tiles.push_back(sim::make_tile_mixpe_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C)); break;
-        case PePath::kInt8: tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C)); break;
+        case PePath::kInt8:
+        case PePath::kBitFusion:
+        case PePath::kAnt:
+          tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C, sim::array_mode_of(hw)));
+          break;
         case PePath::kMixpeFp16:
           tiles.push_back(sim::make_tile_mixpe_aligned(
               quant::align_activations_fp16(slice_columns<quant::Half>(c.x16, c.m, kp, p.k0, tk), c.m, tk, w.group_size), w, r0, c0, R, C));

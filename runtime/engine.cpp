@@ -7,13 +7,14 @@
 #include <Eigen/Core>
 #include <fmt/format.h>
 
+#include "quant/ant.h"
 #include "runtime/mapper.h"
 
 namespace mixpe::runtime {
 namespace {
 
-constexpr PePath kAllPaths[] = {PePath::kFloat, PePath::kMixpeInt8, PePath::kMixpeFp16,
-                                PePath::kMixpeBf16, PePath::kFp16, PePath::kInt8};
+constexpr PePath kAllPaths[] = {PePath::kFloat, PePath::kMixpeInt8, PePath::kMixpeFp16, PePath::kMixpeBf16,
+                                PePath::kFp16,  PePath::kInt8,      PePath::kBitFusion, PePath::kAnt};
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -29,6 +30,8 @@ const char* to_string(PePath p) {
     case PePath::kMixpeBf16: return "mixpe-bf16";
     case PePath::kFp16: return "fp16";
     case PePath::kInt8: return "int8";
+    case PePath::kBitFusion: return "bitfusion";
+    case PePath::kAnt: return "ant";
   }
   return "?";
 }
@@ -46,6 +49,8 @@ PePath pe_path_of(const sim::AcceleratorConfig& hw) {
   switch (hw.pe_type) {
     case sim::PeType::kFp16: return PePath::kFp16;
     case sim::PeType::kInt8: return PePath::kInt8;
+    case sim::PeType::kBitfusion: return PePath::kBitFusion;
+    case sim::PeType::kAnt: return PePath::kAnt;
     case sim::PeType::kMixpe:
       return hw.act_type == sim::ActType::kInt8 ? PePath::kMixpeInt8
              : hw.act_type == sim::ActType::kFp16 ? PePath::kMixpeFp16 : PePath::kMixpeBf16;
@@ -64,6 +69,10 @@ sim::AcceleratorConfig design_for(PePath path, const quant::WeightQuantConfig& w
       return sim::load_config("mixpe_w4a16_32x32", ov);
     case PePath::kFp16: return sim::load_config("fp16_32x28", ov);
     case PePath::kInt8: return sim::load_config("int8_32x32");  // W8A8: its own symmetric per-channel weights
+    case PePath::kBitFusion: return sim::load_config("bitfusion_32x40", {fmt::format("array.weight_bits={}", w.bits)});
+    case PePath::kAnt:
+      if (w.bits != 4) throw std::invalid_argument(fmt::format("ant: {}-bit weights (ANT's types are 4-bit)", w.bits));
+      return sim::load_config("ant_32x32");  // its own 4-bit types, per channel
     case PePath::kFloat: break;
   }
   throw std::invalid_argument("the float path runs on no design");
@@ -126,8 +135,8 @@ GemmEngine::GemmEngine(const sim::AcceleratorConfig& hw, bool clip_search)
     : path_(pe_path_of(hw)), wq_{hw.weight_bits, hw.group_size, hw.weight_signed}, clip_search_(clip_search), hw_(hw) {}
 
 int GemmEngine::instruction_group(int k) const {
-  // As the mapper: the INT8 PE, per-channel configs and K below one group run one group over K.
-  if (path_ == PePath::kInt8 || wq_.group_size == -1 || k < wq_.group_size) return -1;
+  // As the mapper: per-channel PEs and configs, and K below one group, run one group over K.
+  if (per_channel() || wq_.group_size == -1 || k < wq_.group_size) return -1;
   return wq_.group_size;
 }
 
@@ -157,16 +166,32 @@ std::shared_ptr<GemmOperand> GemmEngine::quantize(std::span<const float> w, int 
   cfg.group_size = group;
   if (bits > 0) cfg.bits = bits;
   cfg.clip_search = clip_search_;
+  if (path_ == PePath::kAnt && cfg.bits == 4) {
+    // ANT's per-tensor type and per-channel clip search; the array multiplies the decoded values.
+    const quant::PreparedAntWeights ant(quant::quantize_ant(src, n, kp, {}, name));
+    op->q = ant.decoded();
+    op->stored_bits = 4;
+    return op;
+  }
   op->q = quant::quantize_weights_rtn(src, n, kp, cfg, name);
   return op;
 }
 
+bool GemmEngine::per_channel() const { return path_ == PePath::kInt8 || path_ == PePath::kBitFusion || path_ == PePath::kAnt; }
+
+std::string GemmEngine::adopt_refusal(const quant::QuantizedWeights& q) const {
+  if (path_ == PePath::kFloat) return "the float path takes float weights";
+  if (path_ == PePath::kAnt) return "the ant PE takes ANT's own 4-bit types (quantized by its type search), not integer codes";
+  if (per_channel() && (!q.symmetric || q.group_size != q.k || q.bits > 8 || q.has_mins()))
+    return fmt::format("the {} PE needs symmetric per-channel weights of at most 8 bits (got W{} g{}{})", to_string(path_), q.bits,
+                       q.group_size, q.symmetric ? " sym" : " asym");
+  if (path_ == PePath::kBitFusion && q.bits != 2 && q.bits != 4 && q.bits != 8)
+    return fmt::format("the bitfusion PE fuses 2, 4 or 8-bit weights (got W{})", q.bits);
+  return "";
+}
+
 std::shared_ptr<GemmOperand> GemmEngine::adopt(quant::QuantizedWeights q, const std::string& name) const {
-  if (path_ == PePath::kFloat) throw std::invalid_argument(fmt::format("{}: the float path takes float weights", name));
-  if (path_ == PePath::kInt8 && (!q.symmetric || q.group_size != q.k || q.bits > 8 || q.has_mins())) {
-    throw std::invalid_argument(fmt::format("{}: the int8 PE needs symmetric per-channel weights of at most 8 bits (got W{} g{}{})",
-                                            name, q.bits, q.group_size, q.symmetric ? " sym" : " asym"));
-  }
+  if (const std::string why = adopt_refusal(q); !why.empty()) throw std::invalid_argument(fmt::format("{}: {}", name, why));
   quant::validate_quantized_weights(q, name);
   auto op = std::make_shared<GemmOperand>();
   op->name = name;
@@ -178,12 +203,13 @@ std::shared_ptr<GemmOperand> GemmEngine::adopt(quant::QuantizedWeights q, const 
 
 int GemmEngine::k_chunk(const GemmOperand& w, int m) const {
   const int group = w.q.group_size == w.q.k ? -1 : w.q.group_size;
-  const auto key = std::make_tuple(m, w.n, w.q.k, group, w.q.bits);
+  const int bits = w.stored_bits > 0 ? w.stored_bits : w.q.bits;
+  const auto key = std::make_tuple(m, w.n, w.q.k, group, bits);
   std::lock_guard<std::mutex> lock(tk_cache_->mu);
   if (const auto it = tk_cache_->tk.find(key); it != tk_cache_->tk.end()) return it->second;
   sim::AcceleratorConfig cfg = *hw_;
   cfg.group_size = group;
-  const GemmMapping mp = map_gemm({m, w.n, w.q.k, 1, w.q.bits != hw_->weight_bits ? w.q.bits : 0}, cfg, w.name);
+  const GemmMapping mp = map_gemm({m, w.n, w.q.k, 1, bits != hw_->weight_bits ? bits : 0}, cfg, w.name);
   if (mp.k != w.q.k && !(group == -1 && mp.dataflow == sim::Dataflow::kWs)) throw std::logic_error(fmt::format("{}: mapper padded K to {}, weights have {}", w.name, mp.k, w.q.k));
   tk_cache_->tk[key] = static_cast<int>(mp.tk);
   return static_cast<int>(mp.tk);
@@ -218,7 +244,9 @@ std::vector<float> GemmEngine::run(const GemmOperand& w, std::span<const float> 
   // rounded to FP16/BF16 here and aligned per (token, group) at the array edge, inside each chunk.
   switch (path_) {
     case PePath::kMixpeInt8:
-    case PePath::kInt8: call.x8 = quant::quantize_activations_int8(x, m, kp); break;
+    case PePath::kInt8:
+    case PePath::kBitFusion:
+    case PePath::kAnt: call.x8 = quant::quantize_activations_int8(x, m, kp); break;
     case PePath::kMixpeFp16:
     case PePath::kFp16: call.x16 = quant::to_half(x); break;
     case PePath::kMixpeBf16: call.xbf = quant::to_bfloat16(x); break;
@@ -231,7 +259,11 @@ std::vector<float> GemmEngine::run(const GemmOperand& w, std::span<const float> 
     const int ck = c->q.k;
     switch (path_) {
       case PePath::kMixpeInt8: yc = quant::gemm_mixpe_int8(slice_activations(*call.x8, c->k0, ck), c->prepared); break;
-      case PePath::kInt8: yc = quant::gemm_int8(slice_activations(*call.x8, c->k0, ck), c->prepared); break;
+      // BitFusion's fused BitBrick sum is the product (quant::gemm_bitfusion); ANT multiplies the
+      // decoded values (quant::gemm_ant): both are this kernel on their weights.
+      case PePath::kInt8:
+      case PePath::kBitFusion:
+      case PePath::kAnt: yc = quant::gemm_int8(slice_activations(*call.x8, c->k0, ck), c->prepared); break;
       case PePath::kMixpeFp16:
         yc = quant::gemm_mixpe_aligned(
             quant::align_activations_fp16(slice_columns<quant::Half>(call.x16, m, kp, c->k0, ck), m, ck, ag), c->prepared);

@@ -21,7 +21,7 @@
 
 namespace mixpe::runtime {
 
-enum class PePath { kFloat, kMixpeInt8, kMixpeFp16, kMixpeBf16, kFp16, kInt8 };
+enum class PePath { kFloat, kMixpeInt8, kMixpeFp16, kMixpeBf16, kFp16, kInt8, kBitFusion, kAnt };
 
 const char* to_string(PePath p);
 // Throws std::invalid_argument listing the known names.
@@ -29,8 +29,9 @@ PePath parse_pe_path(const std::string& name);
 // The numerics a design's array runs (pe_type x act_type).
 PePath pe_path_of(const sim::AcceleratorConfig& hw);
 // The paper design whose array runs `path` (mixpe-int8: mixpe_w4a8_64x64, mixpe-fp16/bf16:
-// mixpe_w4a16_32x32, fp16: fp16_32x28, int8: int8_32x32), with the weight format overridden by
-// `weights` (bits, group, signedness). Not defined for kFloat.
+// mixpe_w4a16_32x32, fp16: fp16_32x28, int8: int8_32x32, bitfusion: bitfusion_32x40, ant:
+// ant_32x32), with the weight format overridden by `weights` (bits, group, signedness; only the
+// bits for bitfusion, which is symmetric per-channel; none for int8 and ant). Not defined for kFloat.
 sim::AcceleratorConfig design_for(PePath path, const quant::WeightQuantConfig& weights);
 
 // A weight operand in the design's format. `q.k` is K padded up to whole groups; `k` the logical K.
@@ -38,6 +39,7 @@ struct GemmOperand {
   std::string name;
   int n = 0, k = 0;
   quant::QuantizedWeights q;
+  int stored_bits = 0;  // code width in memory when it differs from q.bits (ANT: 4-bit codes, q the decoded values)
   std::vector<float> w;  // float path only: the float weights, N x K
 
   // Per K chunk: the weights of columns [k0, k0 + tk) prepared for the kernels (built on first use).
@@ -79,11 +81,14 @@ class GemmEngine {
   const quant::WeightQuantConfig& weight_config() const { return wq_; }
   const sim::AcceleratorConfig* design() const { return hw_ ? &*hw_ : nullptr; }
 
-  // Quantizes N x K float weights for this design (RTN, K zero-padded to whole groups);
-  // `bits` > 0 gives the operand a code width of its own (the design's otherwise).
+  // Quantizes N x K float weights for this design (RTN, K zero-padded to whole groups; ANT: its type
+  // and clip search, quant::quantize_ant); `bits` > 0 gives the operand a code width of its own
+  // (the design's otherwise; 8 on ANT: its int8 type, RTN).
   std::shared_ptr<GemmOperand> quantize(std::span<const float> w, int n, int k, const std::string& name, int bits = 0) const;
   // Adopts weights quantized elsewhere (GPTQ, AWQ, a model file); checks they suit the path.
   std::shared_ptr<GemmOperand> adopt(quant::QuantizedWeights q, const std::string& name) const;
+  // Empty when adopt() takes `q`; otherwise why not (ANT quantizes to its own types only).
+  std::string adopt_refusal(const quant::QuantizedWeights& q) const;
 
   // Y[m][n] = X[m][k] W^T as the design computes it. Throws std::invalid_argument on a shape mismatch.
   std::vector<float> run(const GemmOperand& w, std::span<const float> x, int m) const;
@@ -93,6 +98,7 @@ class GemmEngine {
 
  private:
   int instruction_group(int k_padded) const;
+  bool per_channel() const;  // the PE reduces per-channel weights (int8, bitfusion, ant)
   int k_chunk(const GemmOperand& w, int m) const;
 
   PePath path_ = PePath::kFloat;

@@ -39,7 +39,9 @@ std::int64_t activation_format_bytes(std::int64_t elements, std::int64_t width, 
   const std::int64_t rows = ceil_div(elements, width);
   switch (sim::array_mode_of(cfg)) {
     case sim::ArrayMode::kMixpeInt8:
-    case sim::ArrayMode::kInt8: return elements + 4 * rows;
+    case sim::ArrayMode::kInt8:
+    case sim::ArrayMode::kBitFusion:
+    case sim::ArrayMode::kAnt: return elements + 4 * rows;
     case sim::ArrayMode::kMixpeAligned: return 2 * elements + rows * ceil_div(width, cfg.group_size > 0 ? cfg.group_size : width);
     case sim::ArrayMode::kFp16: return 2 * elements;
   }
@@ -630,7 +632,10 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
     if (r.roofline.memory_cycles > r.roofline.compute_cycles) rep.memory_bound_roofline_cycles += r.roofline.cycles();
     rep.compulsory_dram_bytes += r.compulsory_dram_bytes;
   }
-  rep.utilization = rep.total_cycles > 0 ? static_cast<double>(useful_macs) / (static_cast<double>(cfg.rows) * cfg.cols * rep.total_cycles) : 0.0;
+  // A PE-cycle holds products_per_cycle MACs (BitFusion's fused modes 2 or 4, every other PE 1).
+  const double peak_macs_per_cycle =
+      static_cast<double>(cfg.rows) * cfg.cols * sim::products_per_cycle(sim::array_mode_of(cfg), cfg.weight_bits);
+  rep.utilization = rep.total_cycles > 0 ? static_cast<double>(useful_macs) / (peak_macs_per_cycle * rep.total_cycles) : 0.0;
   rep.ops = std::move(cw.ops);
   return rep;
 }

@@ -21,8 +21,7 @@ QuantizedLinears::QuantizedLinears(const models::LlmWeights& model, GemmEngine e
   for (const models::Linear* l : todo) {
     const auto it = stored != nullptr ? stored->find(l->name) : std::map<std::string, quant::QuantizedWeights>::const_iterator{};
     const bool have = stored != nullptr && it != stored->end();
-    const bool usable = have && (engine_.path() != PePath::kInt8 ||
-                                 (it->second.symmetric && it->second.group_size == it->second.k && it->second.bits <= 8 && !it->second.has_mins()));
+    const bool usable = have && engine_.adopt_refusal(it->second).empty();
     layers_[l->name] = usable ? engine_.adopt(it->second, l->name) : engine_.quantize(l->w, l->n, l->k, l->name);
   }
 }

@@ -162,7 +162,7 @@ GemmMapping map_gemm(const GemmProblem& p, const sim::AcceleratorConfig& cfg, co
   base.k = p.k;
   base.group = cfg.group_size;
   base.weight_bits = p.weight_bits;
-  if (mode == sim::ArrayMode::kInt8 || base.group == -1 || p.k < base.group) {
+  if ((sim::per_channel_mode(mode) && mode != sim::ArrayMode::kFp16) || base.group == -1 || p.k < base.group) {
     base.group = -1;  // one group over K (per-channel)
   } else {
     base.k = ceil_div(p.k, base.group) * base.group;  // zero-pad K to whole groups

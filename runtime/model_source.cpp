@@ -94,7 +94,7 @@ LlmSource load_llm_source(const std::string& name_or_path) {
 }
 
 void NumericsOptions::add_to(CLI::App* cmd) {
-  cmd->add_option("--numerics", numerics, "PE numerics: float, mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8 (on the paper design for it)")
+  cmd->add_option("--numerics", numerics, "PE numerics: float, mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8, bitfusion, ant (on the paper design for it)")
       ->capture_default_str();
   cmd->add_option("--hw", hw, "Run on this design's numerics, weight format and tiling instead (preset or .yaml)");
   cmd->add_option("-p,--param", overrides, "Override a key of the --hw design, e.g. -p array.group_size=64 (repeatable)");
@@ -211,13 +211,17 @@ std::unique_ptr<QuantizedLinears> quantize_llm_for(LlmSource& src, const GemmEng
   if (engine.path() == PePath::kFloat || method == models::QuantMethod::kRtn) {
     return std::make_unique<QuantizedLinears>(src.llm.weights, engine, false, &src.llm.quantized);
   }
+  if (engine.path() == PePath::kAnt) {
+    throw std::invalid_argument(fmt::format("--method {}: the ant design quantizes with ANT's own type and clip search (use --method rtn)",
+                                            opts.method));
+  }
   if (!src.llm.quantized.empty()) {
     throw std::invalid_argument(fmt::format("{}: --method {} needs float weights; the file stores {} layers quantized", src.path,
                                             opts.method, src.llm.quantized.size()));
   }
   const std::vector<std::vector<int>> seqs = calibration_sequences(src, opts);
   quant::WeightQuantConfig wq = engine.weight_config();
-  if (engine.path() == PePath::kInt8) wq.group_size = -1;
+  if (engine.path() == PePath::kInt8 || engine.path() == PePath::kBitFusion) wq.group_size = -1;
   wq.clip_search = opts.clip_search;
   models::CalibrateOptions copt;
   const models::QuantizedLlm q = models::quantize_llm(

@@ -36,8 +36,9 @@ Workload make_workload(const WorkloadOptions& w);
 nlohmann::json simulate_in_child(const std::string& exe, const std::string& hw, const std::vector<std::string>& overrides,
                                  const WorkloadOptions& w);
 
-// The designs `mixpe compare` runs when --hw is not given: the paper's four.
-inline const std::vector<std::string> kDefaultCompareDesigns = {"fp16_32x28", "int8_32x32", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"};
+// The designs `mixpe compare` runs when --hw is not given: the paper's six.
+inline const std::vector<std::string> kDefaultCompareDesigns = {"fp16_32x28",        "int8_32x32",       "ant_32x32",
+                                                                 "bitfusion_32x40",   "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"};
 
 // `cfg`'s array widened or narrowed to the most columns whose whole design (sim/area.h) fits in
 // `target_mm2`, as {rows, cols}. The rows stay: they are the token dimension the mapper tiles M

@@ -107,6 +107,8 @@ ArrayKind array_kind(const AcceleratorConfig& cfg) {
       k.zs_extra = 1 + 16;
       break;
     }
+    case PeType::kBitfusion:
+    case PeType::kAnt:
     case PeType::kInt8:
       // The signed INT4 MAC PE covers 2-4-bit weights, the INT8 one 5-8 bits.
       k.pe = b > 4 ? "pe.int8.w8" : "pe.int8.w4";
@@ -122,6 +124,17 @@ ArrayKind array_kind(const AcceleratorConfig& cfg) {
       k.has_a = false;
       k.zs_extra = 1 + 16;
       k.zs_z = false;  // multiplied by A = 0
+      // BitFusion and ANT: the INT8 array's rows, drain and per-channel dequantization around their
+      // own PE (rtl/mixpe_bitfusion_pe.sv: one fusion unit, whatever the width mode; rtl/mixpe_ant_pe.sv).
+      if (cfg.pe_type == PeType::kBitfusion) {
+        const int products = 8 / b;  // a row stage carries a cycle's activations, a column stage its weights
+        k.pe = "pe.bitfusion.w4a8";
+        k.xw = 8 * products;
+        k.qw = b * products;
+        k.row_live = 4 + k.xw + 32;
+      } else if (cfg.pe_type == PeType::kAnt) {
+        k.pe = "pe.ant.w4";  // 4-bit codes travel; the PE decodes them
+      }
       break;
     case PeType::kFp16:
       k.pe = "pe.fp16";
@@ -171,6 +184,7 @@ ArrayParts array_parts(const AcceleratorConfig& cfg, const UnitAreas& units) {
   // accumulator per row beyond 4, from the 4- and 8-row standalone syntheses.
   AcceleratorConfig cal = cfg;
   cal.weight_bits = k.cal_weight_bits;
+  if (cfg.pe_type == PeType::kBitfusion || cfg.pe_type == PeType::kAnt) cal.pe_type = PeType::kInt8;  // their columns are INT8's
   const ArrayKind kc = array_kind(cal);
   const double column4 = (units.at(k.calibration) - 16.0 * units.at(kc.pe) - 4.0 * units.at(k.edge) -
                           skew_bits(kc, 4, 4, k.cal_weight_bits, k.cal_group_max) * per_bit) / 4.0;

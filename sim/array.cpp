@@ -15,13 +15,33 @@ std::string_view to_string(ArrayMode m) {
     case ArrayMode::kMixpeAligned: return "mixpe_aligned";
     case ArrayMode::kInt8: return "int8";
     case ArrayMode::kFp16: return "fp16";
+    case ArrayMode::kBitFusion: return "bitfusion";
+    case ArrayMode::kAnt: return "ant";
   }
   return "?";
 }
 
+bool per_channel_mode(ArrayMode m) { return m != ArrayMode::kMixpeInt8 && m != ArrayMode::kMixpeAligned; }
+bool int8_act_mode(ArrayMode m) { return m != ArrayMode::kMixpeAligned && m != ArrayMode::kFp16; }
+bool has_edge_unit(ArrayMode m) { return m == ArrayMode::kMixpeInt8 || m == ArrayMode::kMixpeAligned || m == ArrayMode::kInt8; }
+
+int products_per_cycle(ArrayMode m, int weight_bits) {
+  if (m != ArrayMode::kBitFusion) return 1;
+  if (weight_bits != 2 && weight_bits != 4 && weight_bits != 8)
+    throw std::invalid_argument(fmt::format("bitfusion: {}-bit weights (the fusion unit takes 2, 4 or 8)", weight_bits));
+  return 8 / weight_bits;
+}
+
+int k_slots(ArrayMode m, int k, int weight_bits) {
+  const int p = products_per_cycle(m, weight_bits);
+  return (k + p - 1) / p;
+}
+
 std::string_view to_string(Dataflow d) { return d == Dataflow::kOs ? "os" : "ws"; }
 
-bool ws_supported(ArrayMode m) { return m != ArrayMode::kFp16; }
+// The weight-stationary array exists for the MixPE and INT8 arrays (docs/array.md); the BitFusion
+// and ANT arrays are modelled output-stationary, as their papers evaluate them.
+bool ws_supported(ArrayMode m) { return m == ArrayMode::kMixpeInt8 || m == ArrayMode::kMixpeAligned || m == ArrayMode::kInt8; }
 
 namespace {
 
@@ -71,10 +91,14 @@ ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::Qua
   return t;
 }
 
-ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols) {
+ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols,
+                         ArrayMode mode) {
+  if (!int8_act_mode(mode) || !per_channel_mode(mode))
+    throw std::invalid_argument(fmt::format("int8 tile: mode {} is not an INT8 per-channel mode", to_string(mode)));
   if (!w.symmetric || w.group_size != w.k || w.bits > 8)
-    throw std::invalid_argument("int8 tile: weights must be symmetric per-channel with at most 8 bits");
-  ArrayTile t = weights_part(ArrayMode::kInt8, w, n0, rows, cols, w.k);
+    throw std::invalid_argument(fmt::format("{} tile: weights must be symmetric per-channel with at most 8 bits", to_string(mode)));
+  if (mode == ArrayMode::kBitFusion) products_per_cycle(mode, w.bits);  // throws on a width the fusion unit lacks
+  ArrayTile t = weights_part(mode, w, n0, rows, cols, w.k);
   fill_int8(t, x, m0);
   return t;
 }
@@ -108,13 +132,13 @@ ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_si
   t.rows = rows;
   t.cols = cols;
   t.k = k;
-  t.group_size = (mode == ArrayMode::kInt8 || mode == ArrayMode::kFp16) ? k : group_size;
+  t.group_size = per_channel_mode(mode) ? k : group_size;
   t.weight_group = group_size;
   t.weight_bits = weight_bits;
-  t.symmetric = mode == ArrayMode::kInt8;
+  t.symmetric = per_channel_mode(mode) && mode != ArrayMode::kFp16;
   if (mode == ArrayMode::kFp16) t.x16.assign(static_cast<std::size_t>(rows) * k, quant::Half::from_bits(0));
   else t.x.assign(static_cast<std::size_t>(rows) * k, 0);
-  if (mode == ArrayMode::kMixpeInt8 || mode == ArrayMode::kInt8) t.x_scale.assign(rows, 0.0f);
+  if (int8_act_mode(mode)) t.x_scale.assign(rows, 0.0f);
   if (mode == ArrayMode::kMixpeAligned) t.x_shift.assign(static_cast<std::size_t>(rows) * t.groups(), 0);
   t.q.assign(static_cast<std::size_t>(cols) * k, 0);
   t.w_scale.assign(static_cast<std::size_t>(cols) * t.wgroups(), quant::Half::from_bits(0));
@@ -153,16 +177,25 @@ void check_tile(const ArrayTile& t) {
   };
   if (t.rows <= 0 || t.cols <= 0 || t.k <= 0 || t.group_size <= 0 || t.weight_group <= 0) bad("non-positive dimension");
   if (t.k % t.group_size != 0 || t.k % t.weight_group != 0) bad("group size does not divide K");
-  const bool baseline = t.mode == ArrayMode::kInt8 || t.mode == ArrayMode::kFp16;
+  const bool baseline = per_channel_mode(t.mode);
   if (baseline && t.group_size != t.k) bad("baselines reduce over one group (g = K)");
   if (!baseline && t.weight_group != t.group_size) bad("MixPE weight group must equal the array group");
   const std::size_t rk = static_cast<std::size_t>(t.rows) * t.k;
   if (t.mode == ArrayMode::kFp16 ? t.x16.size() != rk : t.x.size() != rk) bad("activation size");
-  if ((t.mode == ArrayMode::kMixpeInt8 || t.mode == ArrayMode::kInt8) && t.x_scale.size() != static_cast<std::size_t>(t.rows)) bad("x_scale size");
+  if (int8_act_mode(t.mode) && t.x_scale.size() != static_cast<std::size_t>(t.rows)) bad("x_scale size");
   if (t.mode == ArrayMode::kMixpeAligned && t.x_shift.size() != static_cast<std::size_t>(t.rows) * t.groups()) bad("x_shift size");
   if (t.q.size() != static_cast<std::size_t>(t.cols) * t.k) bad("weight code size");
   const std::size_t cw = static_cast<std::size_t>(t.cols) * t.wgroups();
   if (t.w_scale.size() != cw || t.w_zero.size() != cw) bad("scale/zero size");
+  if (t.mode == ArrayMode::kBitFusion || t.mode == ArrayMode::kAnt) {
+    // Signed codes the PE's multiplier takes (ANT: the decoded values, |v| <= 64, held as 8-bit).
+    if (!t.symmetric) bad("weights must be signed (symmetric)");
+    if (t.weight_bits < 2 || t.weight_bits > 8) bad(fmt::format("{}-bit weights", t.weight_bits));
+    products_per_cycle(t.mode, t.weight_bits);
+    const int lim = 1 << (t.weight_bits - 1);
+    for (const auto q : t.q)
+      if (q < -lim || q >= lim) bad(fmt::format("weight code {} outside the signed {}-bit range", q, t.weight_bits));
+  }
   if (t.dataflow == Dataflow::kWs) check_ws_shape(shape_of(t));
 }
 
@@ -181,7 +214,8 @@ void check_stream(std::span<const ArrayTile> tiles) {
 ArrayShape shape_of(const ArrayTile& t) {
   if (t.dataflow == Dataflow::kWs)
     return ArrayShape{t.mode, t.array_rows, t.cols, t.k, t.group_size, Dataflow::kWs, t.rows, t.weight_bits, t.ws_load_bits};
-  return ArrayShape{t.mode, t.rows, t.cols, t.k, t.group_size, Dataflow::kOs, t.rows, t.weight_bits};
+  const int slots = k_slots(t.mode, t.k, t.weight_bits);  // one group: g = K for every mode with several products
+  return ArrayShape{t.mode, t.rows, t.cols, slots, slots == t.k ? t.group_size : slots, Dataflow::kOs, t.rows, t.weight_bits};
 }
 
 int ws_lanes(int weight_bits, int load_bits) { return load_bits / weight_bits; }
@@ -202,7 +236,7 @@ void check_ws_shape(const ArrayShape& s) {
     throw std::invalid_argument(fmt::format("weight-stationary {} array {}x{} (M={} K={} g={} W{}): {}", to_string(s.mode), s.rows,
                                             s.cols, s.tokens, s.k, s.group_size, s.weight_bits, why));
   };
-  if (!ws_supported(s.mode)) bad("the fp16 baseline has no weight-stationary array");
+  if (!ws_supported(s.mode)) bad(fmt::format("the {} array has no weight-stationary dataflow", to_string(s.mode)));
   if (s.rows <= 0 || s.cols <= 0 || s.k <= 0 || s.group_size <= 0) bad("non-positive dimension");
   if (s.tokens < 1 || s.tokens > s.rows) bad("tokens M must be in 1..R (the bottom accumulators hold R tokens)");
   if (s.group_size % s.rows != 0) bad("R must divide the group size (a weight tile's K-rows lie in one group)");

@@ -20,8 +20,23 @@ enum class ArrayMode {
   kMixpeAligned,  // MixPE PE, FP16/BF16 activations pre-aligned to block floating point
   kInt8,          // W8A8 multiplier PE, one group (g = K), z = 0
   kFp16,          // dequantize-then-FP16 MAC PE, one group (g = K)
+  kBitFusion,     // BitFusion fusion units (BitBricks), symmetric per-channel 2/4/8-bit weights x INT8,
+                  // 8 / weight_bits products per PE per cycle, one group (g = K), no edge unit
+  kAnt,           // ANT PE: 4-bit int/flint/PoT decoder in front of an integer MAC, per-channel, one
+                  // group (g = K), no edge unit; tiles carry the decoded weights (mant << shift)
 };
 std::string_view to_string(ArrayMode m);
+// Modes whose array reduces over one group (g = K, per-channel weights): every baseline.
+bool per_channel_mode(ArrayMode m);
+// Modes fed INT8 activation codes with a per-token scale sx.
+bool int8_act_mode(ArrayMode m);
+// Modes whose array has the left-edge A = sum x units (the MixPE array and the INT8 array built on it).
+bool has_edge_unit(ArrayMode m);
+// Weight x activation products one PE completes per cycle: BitFusion fuses its 16 BitBricks into
+// 8 / weight_bits INT8 products (W2 4, W4 2, W8 1); every other PE 1.
+int products_per_cycle(ArrayMode m, int weight_bits);
+// PE cycles (feeder slots) a K-element reduction takes: ceil(k / products_per_cycle).
+int k_slots(ArrayMode m, int k, int weight_bits);
 
 // How the array maps a GEMM (docs/array.md): output-stationary (tokens on rows, channels on
 // columns, K streamed; the prefill mapping) or weight-stationary (K on rows, channels on columns,
@@ -69,7 +84,10 @@ struct ArrayShape;
 // Tile builders from quant's formats: rows [m0, m0+rows) and columns [n0, n0+cols), zero padded.
 ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 ArrayTile make_tile_mixpe_aligned(const quant::AlignedActivations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
-ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
+// The INT8-activation, per-channel modes (int8, bitfusion, ant): symmetric per-channel weights of
+// at most 8 bits (for ant: the decoded values, quant::PreparedAntWeights::decoded()).
+ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols,
+                         ArrayMode mode = ArrayMode::kInt8);
 ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 // An all-zero tile of the given shape (timing-only runs; cycles do not depend on data).
 ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits);
@@ -85,7 +103,8 @@ ArrayShape shape_of(const ArrayTile& t);
 void check_stream(std::span<const ArrayTile> tiles);
 
 // Closed-form timing of docs/array.md. `rows` is always the array's R; `tokens` (M) and
-// `weight_bits` matter only to the weight-stationary dataflow.
+// `weight_bits` matter only to the weight-stationary dataflow. `k` and `group_size` count PE cycles
+// (feeder slots): the elements, except for BitFusion, whose PEs take several per cycle (k_slots).
 struct ArrayShape {
   ArrayMode mode = ArrayMode::kMixpeInt8;
   int rows = 0, cols = 0, k = 0, group_size = 0;

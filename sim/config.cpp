@@ -109,8 +109,11 @@ const std::vector<ParamSpec>& param_table() {
       float_p("clock_mhz", "accelerator clock frequency in MHz", 1.0, 10000.0, [](AcceleratorConfig& c) -> double& { return c.clock_mhz; }),
       int_p("array.rows", "array rows R (tokens per tile)", 1, 1024, [](AcceleratorConfig& c) -> int& { return c.rows; }),
       int_p("array.cols", "array columns C (output channels per tile)", 1, 1024, [](AcceleratorConfig& c) -> int& { return c.cols; }),
-      enum_p<PeType>("array.pe_type", "PE type: mixpe (shift-and-add), fp16 (dequantize then FP16 MAC), int8 (W8A8 MAC)",
-                     {{"mixpe", PeType::kMixpe}, {"fp16", PeType::kFp16}, {"int8", PeType::kInt8}},
+      enum_p<PeType>("array.pe_type",
+                     "PE type: mixpe (shift-and-add), fp16 (dequantize then FP16 MAC), int8 (W8A8 MAC), bitfusion (BitBrick "
+                     "fusion unit, 8/weight_bits products per cycle), ant (4-bit int/flint/PoT decoder + integer MAC)",
+                     {{"mixpe", PeType::kMixpe}, {"fp16", PeType::kFp16}, {"int8", PeType::kInt8}, {"bitfusion", PeType::kBitfusion},
+                      {"ant", PeType::kAnt}},
                      [](AcceleratorConfig& c) -> PeType& { return c.pe_type; }),
       enum_p<ActType>("array.act_type", "activation type fed to the array: int8, fp16 or bf16",
                       {{"int8", ActType::kInt8}, {"fp16", ActType::kFp16}, {"bf16", ActType::kBf16}},
@@ -261,6 +264,8 @@ std::string_view to_string(PeType t) {
     case PeType::kMixpe: return "mixpe";
     case PeType::kFp16: return "fp16";
     case PeType::kInt8: return "int8";
+    case PeType::kBitfusion: return "bitfusion";
+    case PeType::kAnt: return "ant";
   }
   return "?";
 }
@@ -438,17 +443,23 @@ void validate(const AcceleratorConfig& c) {
   }
   if (c.pe_type == PeType::kFp16 && c.act_type != ActType::kFp16)
     bad("array.act_type", std::string(to_string(c.act_type)), "the fp16 PE takes fp16 activations");
-  if (c.pe_type == PeType::kInt8) {
-    if (c.act_type != ActType::kInt8) bad("array.act_type", std::string(to_string(c.act_type)), "the int8 PE takes int8 activations");
-    if (c.group_size != -1) bad("array.group_size", std::to_string(c.group_size), "the int8 PE is per-channel (use -1)");
+  if (c.pe_type == PeType::kInt8 || c.pe_type == PeType::kBitfusion || c.pe_type == PeType::kAnt) {
+    const std::string pe(to_string(c.pe_type));
+    if (c.act_type != ActType::kInt8) bad("array.act_type", std::string(to_string(c.act_type)), fmt::format("the {} PE takes int8 activations", pe));
+    if (c.group_size != -1) bad("array.group_size", std::to_string(c.group_size), fmt::format("the {} PE is per-channel (use -1)", pe));
+    if (!c.weight_signed) bad("array.weight_signed", "false", fmt::format("the {} PE takes symmetric (signed) weights", pe));
+    if (c.pe_type != PeType::kInt8 && c.dataflow != ArrayDataflow::kOs)
+      bad("array.dataflow", std::string(to_string(c.dataflow)), fmt::format("the {} array is output-stationary (use os)", pe));
   }
+  if (c.pe_type == PeType::kBitfusion && c.weight_bits != 2 && c.weight_bits != 4 && c.weight_bits != 8)
+    bad("array.weight_bits", std::to_string(c.weight_bits), "the bitfusion PE fuses 2, 4 or 8-bit weights");
+  if (c.pe_type == PeType::kAnt && c.weight_bits != 4)
+    bad("array.weight_bits", std::to_string(c.weight_bits), "the ant PE decodes 4-bit types");
   if (c.pe_type == PeType::kFp16 && c.weight_bits != 2 && c.weight_bits != 3 && c.weight_bits != 4 && c.weight_bits != 8)
     bad("array.weight_bits", std::to_string(c.weight_bits), "supported widths are 2, 3, 4 or 8");
   if (c.group_size == 0 || c.group_size < -1) bad("array.group_size", std::to_string(c.group_size), "must be positive or -1 (per-channel)");
   if (c.group_max > 0 && c.group_size > c.group_max)
     bad("array.group_max", std::to_string(c.group_max), fmt::format("is below array.group_size ({})", c.group_size));
-  if (c.pe_type == PeType::kInt8 && !c.weight_signed)
-    bad("array.weight_signed", "false", "the int8 PE takes symmetric (signed) weights");
   if (c.array_model != "pe" && c.array_model != "tile") bad("array.model", c.array_model, "expected one of: pe, tile");
   if (c.dataflow != ArrayDataflow::kOs) {
     // docs/array.md: the WS array has integer partial-sum chains and weight tiles of R K-rows inside one group.
@@ -482,6 +493,7 @@ void validate(const AcceleratorConfig& c) {
 
 std::vector<std::string> verilator_parameters(const AcceleratorConfig& c) {
   // PeKind as rtl/mixpe_array.sv numbers it: 0 MixPE, 1 INT8 baseline, 2 FP16 baseline.
+  if (c.pe_type == PeType::kBitfusion || c.pe_type == PeType::kAnt) return {};  // no array in RTL: only the PE (rtl/mixpe_*_pe.sv)
   const int pe_kind = c.pe_type == PeType::kMixpe ? 0 : c.pe_type == PeType::kInt8 ? 1 : 2;
   const bool act_fp = c.pe_type == PeType::kMixpe && c.act_type != ActType::kInt8;
   return {fmt::format("-GRows={}", c.rows),          fmt::format("-GCols={}", c.cols),

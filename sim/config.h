@@ -9,7 +9,7 @@
 
 namespace mixpe::sim {
 
-enum class PeType { kMixpe, kFp16, kInt8 };
+enum class PeType { kMixpe, kFp16, kInt8, kBitfusion, kAnt };
 enum class ActType { kInt8, kFp16, kBf16 };
 // Dataflows the array offers (docs/array.md); with kBoth the mapper picks one per GEMM.
 enum class ArrayDataflow { kOs, kWs, kBoth };
@@ -118,7 +118,8 @@ std::vector<std::string> dram_preset_names();
 DramEnergySources dram_energy_sources(const std::string& preset);
 
 // The RTL's parameters (rtl/mixpe_array.sv: Rows, Cols, PeKind, ActFp, WBits, WSigned, GroupMax)
-// derived from the same config, e.g. {"-GRows=64", "-GCols=64", ...}.
+// derived from the same config, e.g. {"-GRows=64", "-GCols=64", ...}; empty for the bitfusion and
+// ant PEs, which exist in RTL as single PEs (rtl/mixpe_bitfusion_pe.sv, rtl/mixpe_ant_pe.sv), not arrays.
 std::vector<std::string> verilator_parameters(const AcceleratorConfig& cfg);
 
 }  // namespace mixpe::sim

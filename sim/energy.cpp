@@ -23,7 +23,7 @@ double TechTable::at(const std::string& key) const {
 
 const std::vector<std::string>& required_tech_keys() {
   static const std::vector<std::string> keys = {
-      "pe_mixpe_a8_pj", "pe_mixpe_a16_pj", "pe_fp16_pj", "pe_int8_pj", "edge_add_pj", "dequant_op_pj", "vector_op_pj",
+      "pe_mixpe_a8_pj", "pe_mixpe_a16_pj", "pe_fp16_pj", "pe_int8_pj", "pe_bitfusion_pj", "pe_ant_pj", "edge_add_pj", "dequant_op_pj", "vector_op_pj",
       "wbuf_read_pj_per_bit", "wbuf_write_pj_per_bit", "ibuf_read_pj_per_bit", "ibuf_write_pj_per_bit",
       "obuf_read_pj_per_bit", "obuf_write_pj_per_bit",
       "leakage_uw_per_pe", "leakage_uw_per_sram_kib"};

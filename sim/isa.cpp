@@ -114,6 +114,8 @@ ArrayMode array_mode_of(const AcceleratorConfig& cfg) {
     case PeType::kMixpe: return cfg.act_type == ActType::kInt8 ? ArrayMode::kMixpeInt8 : ArrayMode::kMixpeAligned;
     case PeType::kFp16: return ArrayMode::kFp16;
     case PeType::kInt8: return ArrayMode::kInt8;
+    case PeType::kBitfusion: return ArrayMode::kBitFusion;
+    case PeType::kAnt: return ArrayMode::kAnt;
   }
   return ArrayMode::kMixpeInt8;
 }
@@ -126,7 +128,7 @@ GemmFootprint gemm_footprint(const Instruction& in, const AcceleratorConfig& cfg
   const std::int64_t m = in.m, n = in.n, k = in.k;
   const std::int64_t wg = weight_group(in) > 0 ? k / weight_group(in) : 0;
   GemmFootprint f;
-  const bool int8_act = in.mode == ArrayMode::kMixpeInt8 || in.mode == ArrayMode::kInt8;
+  const bool int8_act = int8_act_mode(in.mode);
   // Activations: codes/mantissas, plus per-token fp32 scale (INT8) or per-group shift byte (aligned).
   f.act_bytes = m * k * (int8_act ? 1 : 2) + (int8_act ? 4 * m : 0) + (in.mode == ArrayMode::kMixpeAligned ? m * wg : 0);
   // Weights: packed codes, then an fp16 scale and a zero-point byte per (channel, group).
@@ -142,10 +144,11 @@ std::int64_t row_tiles(const Instruction& in, const AcceleratorConfig& cfg) { re
 }  // namespace
 
 ArrayShape gemm_tile_shape(const Instruction& in, const AcceleratorConfig& cfg) {
-  const bool baseline = in.mode == ArrayMode::kInt8 || in.mode == ArrayMode::kFp16;
-  ArrayShape s{in.mode, cfg.rows, cfg.cols, in.k, baseline ? in.k : weight_group(in)};
+  const int wbits = weight_bits_of(in, cfg);
+  const int slots = k_slots(in.mode, in.k, wbits);  // PE cycles over K (BitFusion: several products per cycle)
+  ArrayShape s{in.mode, cfg.rows, cfg.cols, slots, per_channel_mode(in.mode) ? slots : weight_group(in)};
   s.dataflow = in.dataflow;
-  s.weight_bits = weight_bits_of(in, cfg);
+  s.weight_bits = wbits;
   s.load_bits = cfg.ws_load_bits;
   const std::int64_t rt = row_tiles(in, cfg);
   s.tokens = in.dataflow == Dataflow::kWs ? static_cast<int>((in.m + rt - 1) / rt) : cfg.rows;
@@ -172,7 +175,7 @@ GemmEvents gemm_events(const Instruction& in, const AcceleratorConfig& cfg) {
   const std::int64_t token_rows = shape.tokens;
   e.pe_macs = e.tiles * token_rows * shape.cols * static_cast<std::int64_t>(shape.k);
   e.dequant_ops = e.tiles * token_rows * shape.cols * static_cast<std::int64_t>(shape.groups());
-  e.edge_ops = shape.mode == ArrayMode::kFp16 ? 0 : e.tiles * token_rows * static_cast<std::int64_t>(shape.k);
+  e.edge_ops = has_edge_unit(shape.mode) ? e.tiles * token_rows * static_cast<std::int64_t>(shape.k) : 0;
   e.drain_stall_cycles = drain_stall_cycles(shape, e.tiles);
   e.load_stall_cycles = load_stall_cycles(shape, e.tiles);
   const std::int64_t row_tiles = (in.m + cfg.rows - 1) / cfg.rows, col_tiles = (in.n + cfg.cols - 1) / cfg.cols;
@@ -217,9 +220,15 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
         if (in.k <= 0) bad("k", std::to_string(in.k), "must be positive");
         const int g = weight_group(in);
         if (g <= 0 || in.k % g != 0) bad("group_size", std::to_string(in.group_size), fmt::format("must divide k = {} (or be -1)", in.k));
-        if (in.mode == ArrayMode::kInt8 && g != in.k) bad("group_size", std::to_string(in.group_size), "int8 is per-channel");
+        if (per_channel_mode(in.mode) && in.mode != ArrayMode::kFp16 && g != in.k)
+          bad("group_size", std::to_string(in.group_size), fmt::format("{} is per-channel", to_string(in.mode)));
         if (in.weight_bits != 0 && in.weight_bits != 2 && in.weight_bits != 3 && in.weight_bits != 4 && in.weight_bits != 8)
           bad("weight_bits", std::to_string(in.weight_bits), "must be 2, 3, 4, 8 or 0 (the config's)");
+        if (in.mode == ArrayMode::kBitFusion && in.weight_bits == 3)
+          bad("weight_bits", "3", "the bitfusion PE fuses 2, 4 or 8-bit weights");
+        // ANT: 4-bit types; 8-bit codes (the constant DFT matrices of neural operators) run as ANT's int8 type.
+        if (in.mode == ArrayMode::kAnt && in.weight_bits != 0 && in.weight_bits != 4 && in.weight_bits != 8)
+          bad("weight_bits", std::to_string(in.weight_bits), "the ant PE takes 4-bit types or 8-bit integers");
         if (in.dataflow == Dataflow::kWs) {
           if (!ws_supported(in.mode)) bad("dataflow", "ws", fmt::format("the {} array has no weight-stationary dataflow", to_string(in.mode)));
           if (in.k % cfg.rows != 0 || g % cfg.rows != 0)

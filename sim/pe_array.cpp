@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "quant/pe_arith.h"
 #include "sim/array.h"
 
@@ -290,12 +292,32 @@ class PeArrayModel final : public ArrayModel {
   StreamResult run_stream(std::span<const ArrayTile> tiles) override {
     if (tiles.empty()) return StreamResult{};
     check_stream(tiles);
+    const ArrayMode mode = tiles[0].mode;
+    if (mode == ArrayMode::kBitFusion || mode == ArrayMode::kAnt) return run_int8_mac(tiles);
     return tiles[0].dataflow == Dataflow::kWs ? run_ws(tiles) : run_os(tiles);
   }
 
  private:
   static StreamResult run_os(std::span<const ArrayTile> tiles);
   static StreamResult run_ws(std::span<const ArrayTile> tiles);
+
+  // The ANT array and BitFusion at one product per cycle (W8A8) move operands, partial sums and
+  // the per-channel dequantization exactly as the INT8 array does; their PEs differ only inside
+  // the multiply (ANT's decoder sits before it, and the tile already holds the decoded weights;
+  // the BitBrick sum equals the product), and they have no edge unit. BitFusion's fused modes
+  // (2 or 4 products per PE per cycle) change the feeder, which this model does not describe.
+  static StreamResult run_int8_mac(std::span<const ArrayTile> tiles) {
+    const ArrayTile& t0 = tiles[0];
+    if (products_per_cycle(t0.mode, t0.weight_bits) != 1)
+      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights takes {} products per PE per cycle, which "
+                                              "only the tile model describes (array.model=tile)",
+                                              to_string(t0.mode), t0.weight_bits, products_per_cycle(t0.mode, t0.weight_bits)));
+    std::vector<ArrayTile> as_int8(tiles.begin(), tiles.end());
+    for (auto& t : as_int8) t.mode = ArrayMode::kInt8;
+    StreamResult res = run_os(as_int8);
+    res.edge_ops = 0;
+    return res;
+  }
 };
 
 StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {

@@ -11,7 +11,8 @@ double RunStats::utilization() const {
 EnergyBreakdown compute_energy(const RunStats& s, const AcceleratorConfig& cfg, const TechTable& tech) {
   EnergyBreakdown e;
   static const std::map<std::string, std::string> kPeKey = {
-      {"mixpe_int8", "pe_mixpe_a8_pj"}, {"mixpe_aligned", "pe_mixpe_a16_pj"}, {"fp16", "pe_fp16_pj"}, {"int8", "pe_int8_pj"}};
+      {"mixpe_int8", "pe_mixpe_a8_pj"}, {"mixpe_aligned", "pe_mixpe_a16_pj"}, {"fp16", "pe_fp16_pj"}, {"int8", "pe_int8_pj"},
+      {"bitfusion", "pe_bitfusion_pj"}, {"ant", "pe_ant_pj"}};
   for (const auto& [mode, macs] : s.array.pe_macs_by_mode) e.pe += static_cast<double>(macs) * tech.at(kPeKey.at(mode));
   e.edge = static_cast<double>(s.array.edge_ops) * tech.at("edge_add_pj");
   e.dequant = static_cast<double>(s.array.dequant_ops) * tech.at("dequant_op_pj");

@@ -98,7 +98,9 @@ class TileArrayModel final : public ArrayModel {
       switch (t.mode) {
         case ArrayMode::kMixpeInt8:
         case ArrayMode::kMixpeAligned: compute_mixpe(t, y); break;
-        case ArrayMode::kInt8: compute_int8(t, y); break;
+        case ArrayMode::kInt8:
+        case ArrayMode::kBitFusion:  // the fused BitBrick sum equals the products' (quant/bitfusion.h)
+        case ArrayMode::kAnt: compute_int8(t, y); break;  // the tile holds the decoded weights
         case ArrayMode::kFp16: compute_fp16(t, y); break;
       }
       res.y.push_back(std::move(y));
@@ -120,7 +122,7 @@ class TileArrayModel final : public ArrayModel {
     res.drain_stall_cycles = drain_stall_cycles(s, n);
     res.pe_macs = n * s.rows * s.cols * static_cast<std::int64_t>(s.k);
     res.dequant_ops = n * s.rows * s.cols * static_cast<std::int64_t>(s.groups());
-    res.edge_ops = s.mode == ArrayMode::kFp16 ? 0 : n * s.rows * static_cast<std::int64_t>(s.k);
+    res.edge_ops = has_edge_unit(s.mode) ? n * s.rows * static_cast<std::int64_t>(s.k) : 0;
     return res;
   }
 };

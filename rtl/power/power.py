@@ -4,6 +4,7 @@
 #   stim NETLIST KIND OUTDIR          writes OUTDIR/tb.sv and OUTDIR/{real,uniform}.hex
 #   count NETLIST VCD OUT.json        energy of one run (toggles x capacitance proxy) as JSON
 #   report RESULTS.json [--data YAML --tools STR] [--update-doc DOC]
+#   tech ACTIVITY.yaml                rewrites 28nm_rtl.yaml beside it from the ratios already in ACTIVITY.yaml
 import json
 import math
 import re
@@ -511,8 +512,8 @@ def write_rtl_tech_table(activity_path, ratio):
     import os
     tech_dir = os.path.dirname(activity_path)
     r = {k: float("%.4f" % v) for k, v in ratio.items()}  # the ratios as written to rtl_activity.yaml
-    need = ["pe.mixpe.a8.w4", "pe.mixpe.a16.w4", "pe.fp16", "pe.int8.w8", "edge.mixpe.a8", "dequant.mixpe.a8.r4",
-            "fp.add32", "fp.mul32"]
+    need = ["pe.mixpe.a8.w4", "pe.mixpe.a16.w4", "pe.fp16", "pe.int8.w8", "pe.bitfusion.w4a8", "pe.ant.flint", "edge.mixpe.a8",
+            "dequant.mixpe.a8.r4", "fp.add32", "fp.mul32"]
     missing = [k for k in need if k not in r]
     if missing:
         print("28nm_rtl.yaml not written: this run lacks %s" % missing)
@@ -536,6 +537,8 @@ def write_rtl_tech_table(activity_path, ratio):
            pe("pe_mixpe_a16_pj", "pe.mixpe.a16.w4", "our MixPE INT4 x 16-bit aligned mantissa PE"),
            pe("pe_fp16_pj", "pe.fp16", "our FP16 PE"),
            pe("pe_int8_pj", "pe.int8.w8", "our INT8xINT8 MAC PE (int32 acc)"),
+           pe("pe_bitfusion_pj", "pe.bitfusion.w4a8", "our BitFusion fusion unit per cycle, W4A8 (2 products)"),
+           pe("pe_ant_pj", "pe.ant.flint", "our ANT PE (flint 4-bit x INT8)"),
            "  # Edge unit (A = sum x, per element) and dequantization unit (per item), from the same activity model.\n",
            pe("edge_add_pj", "edge.mixpe.a8", "our INT8 row edge per active cycle"),
            pe("dequant_op_pj", "dequant.mixpe.a8.r4", "our MixPE INT4xINT8 dequantization unit per item"),
@@ -566,8 +569,20 @@ def write_rtl_tech_table(activity_path, ratio):
     print("updated %s" % path)
 
 
+def cmd_tech(activity_path):
+    """Rewrites 28nm_rtl.yaml from the ratios already in rtl_activity.yaml (no RTL run)."""
+    ratio = {}
+    for line in open(activity_path):
+        m = re.match(r"\s+(\S+): \{ratio: ([0-9.]+),", line)
+        if m:
+            ratio[m.group(1)] = float(m.group(2))
+    write_rtl_tech_table(activity_path, ratio)
+
+
 def main(argv):
-    if argv[1] == "stim":
+    if argv[1] == "tech":
+        cmd_tech(argv[2])
+    elif argv[1] == "stim":
         cmd_stim(argv[2], argv[3], argv[4], int(argv[5]))
     elif argv[1] == "count":
         cmd_count(argv[2], argv[3], argv[4])

@@ -1,7 +1,7 @@
 // The functional executor against the cycle-level SystemC model: every GEMM of a tiny LLM's
 // decode step (linear layers and attention on the KV cache) and of a small neural operator's
 // forward, recorded by the functional executor, mapped by the mapper and run with its operands on
-// the per-PE array model, gives the same bits. One case per process (SystemC elaborates once).
+// the per-PE array model (the tile model for BitFusion's fused products), gives the same bits. One case per process (SystemC elaborates once).
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -29,6 +29,7 @@ struct Case {
   const char* act;  // array.act_type override ("" keeps the preset's)
   const char* workload;
   const char* dataflow = "os";
+  const char* model = "pe";  // array model: the per-PE model, or the tile model where that one has none (fused BitFusion)
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.hw << " " << (*c.act ? c.act : "preset") << " " << c.workload << " " << c.dataflow; }
 
@@ -67,7 +68,7 @@ class FunctionalVsCycle : public testing::TestWithParam<Case> {};
 
 TEST_P(FunctionalVsCycle, EveryGemmGivesTheSameBits) {
   const Case c = GetParam();
-  std::vector<std::string> ov = {"array.model=pe", std::string("array.dataflow=") + c.dataflow};
+  std::vector<std::string> ov = {std::string("array.model=") + c.model, std::string("array.dataflow=") + c.dataflow};
   if (*c.act) ov.push_back(std::string("array.act_type=") + c.act);
   const sim::AcceleratorConfig cfg = sim::load_config(c.hw, ov);
   const std::vector<GemmCall> calls = record(c, cfg);
@@ -101,7 +102,9 @@ INSTANTIATE_TEST_SUITE_P(Designs, FunctionalVsCycle,
                          testing::Values(Case{"test_mixpe_8x8", "", "llm-decode"}, Case{"test_mixpe_4x4", "fp16", "llm-decode"},
                                          Case{"test_int8_4x4", "", "llm-decode"}, Case{"test_fp16_4x4", "", "operator"},
                                          Case{"test_mixpe_8x8", "", "operator"}, Case{"test_mixpe_4x4", "", "llm-decode", "ws"},
-                                         Case{"test_mixpe_4x4", "bf16", "operator", "ws"}, Case{"test_int8_4x4", "", "llm-decode", "ws"}),
+                                         Case{"test_mixpe_4x4", "bf16", "operator", "ws"}, Case{"test_int8_4x4", "", "llm-decode", "ws"},
+                                         Case{"test_ant_4x4", "", "llm-decode"}, Case{"test_ant_4x4", "", "operator"},
+                                         Case{"test_bitfusion_4x4", "", "llm-decode", "os", "tile"}),
                          case_name);
 
 }  // namespace

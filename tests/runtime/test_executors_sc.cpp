@@ -72,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"mixpe_w4a16_32x32", "tiny", models::Phase::kDecode, 4, 200},
                     Case{"fp16_32x28", "tiny", models::Phase::kPrefill, 1, 128},
                     Case{"int8_32x32", "tiny", models::Phase::kPrefill, 1, 96},
+                    Case{"bitfusion_32x40", "tiny", models::Phase::kPrefill, 1, 96},
+                    Case{"ant_32x32", "tiny", models::Phase::kDecode, 2, 64},
                     Case{"test_mixpe_8x8", "tiny", models::Phase::kPrefill, 1, 32},
                     Case{"mixpe_w4a8_64x64", "vit-b16", models::Phase::kPrefill, 1, 1},
                     // An independent check: the per-PE array model (not the closed form the analytic

@@ -9,6 +9,8 @@
 
 #include "models/llm/llm.h"
 #include "models/synthetic.h"
+#include "quant/ant.h"
+#include "quant/bitfusion.h"
 #include "quant/gemm_ref.h"
 #include "quant/metrics.h"
 #include "runtime/functional.h"
@@ -23,6 +25,8 @@ std::vector<float> oracle(PePath path, const quant::QuantizedWeights& w, const s
     case PePath::kMixpeBf16: return quant::gemm_mixpe_bf16_ref(quant::to_bfloat16(x), m, w);
     case PePath::kFp16: return quant::gemm_fp16_ref(quant::to_half(x), m, w);
     case PePath::kInt8: return quant::gemm_int8_ref(quant::quantize_activations_int8(x, m, w.k), w);
+    case PePath::kBitFusion: return quant::gemm_bitfusion_ref(quant::quantize_activations_int8(x, m, w.k), w);
+    case PePath::kAnt:  // the engine keeps the decoded weights; the oracle re-quantizes the float layer (below)
     case PePath::kFloat: break;
   }
   return {};
@@ -32,14 +36,18 @@ TEST(Functional, EveryLinearLayerIsBitExactWithItsOracle) {
   const models::LlmWeights model = models::synthetic_llm_weights(models::load_model_config("tiny"), 4);
   const int m = 6;
   models::Rng rng(8);
-  for (PePath path : {PePath::kMixpeInt8, PePath::kMixpeFp16, PePath::kMixpeBf16, PePath::kFp16, PePath::kInt8}) {
+  for (PePath path : {PePath::kMixpeInt8, PePath::kMixpeFp16, PePath::kMixpeBf16, PePath::kFp16, PePath::kInt8, PePath::kBitFusion,
+                      PePath::kAnt}) {
     const QuantizedLinears q(model, path, {4, 64, false});
     for (const models::Linear* layer : model.linears()) {
       std::vector<float> x(static_cast<std::size_t>(m) * layer->k);
       for (float& v : x) v = static_cast<float>(rng.normal());
       const quant::QuantizedWeights* w = q.weights(layer->name);
       ASSERT_NE(w, nullptr) << layer->name;
-      const std::vector<float> y = q.run(*layer, x, m), ref = oracle(path, *w, x, m);
+      const std::vector<float> y = q.run(*layer, x, m),
+                               ref = path == PePath::kAnt ? quant::gemm_ant_ref(quant::quantize_activations_int8(x, m, layer->k),
+                                                                                quant::quantize_ant(layer->w, layer->n, layer->k))
+                                                          : oracle(path, *w, x, m);
       ASSERT_EQ(y.size(), ref.size());
       for (std::size_t i = 0; i < y.size(); ++i)
         ASSERT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(ref[i])) << to_string(path) << " " << layer->name;

@@ -16,6 +16,7 @@
 #include "quant/gemm_ref.h"
 #include "quant/weights.h"
 #include "sim/array.h"
+#include "tests/sim/assemble_tiles.h"
 
 namespace mixpe::sim {
 namespace {
@@ -36,18 +37,6 @@ void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b, 
   ASSERT_EQ(a.size(), b.size()) << what;
   for (std::size_t i = 0; i < a.size(); ++i)
     ASSERT_EQ(std::bit_cast<std::uint32_t>(a[i]), std::bit_cast<std::uint32_t>(b[i])) << what << " element " << i << ": " << a[i] << " vs " << b[i];
-}
-
-// Gathers a stream's tiles (row tiles outer, column tiles inner) into an M x N matrix.
-std::vector<float> assemble(const StreamResult& r, int m, int n, int rows, int cols) {
-  std::vector<float> y(static_cast<std::size_t>(m) * n);
-  const int ct = (n + cols - 1) / cols;
-  for (std::size_t t = 0; t < r.y.size(); ++t) {
-    const int m0 = static_cast<int>(t) / ct * rows, n0 = static_cast<int>(t) % ct * cols;
-    for (int i = 0; i < rows && m0 + i < m; ++i)
-      for (int j = 0; j < cols && n0 + j < n; ++j) y[static_cast<std::size_t>(m0 + i) * n + n0 + j] = r.y[t][static_cast<std::size_t>(i) * cols + j];
-  }
-  return y;
 }
 
 void expect_models_agree(const std::vector<ArrayTile>& tiles, const std::string& what) {
@@ -525,7 +514,7 @@ TEST(ArrayModelsWs, RejectsShapesWithoutAWeightStationaryMapping) {
   std::mt19937 rng(5);
   const auto w = random_weights(rng, 4, 16, 4, 8, false);
   const auto x16 = quant::to_half(random_floats(rng, 2 * 16));
-  expect_ws_rejected(to_weight_stationary(make_tile_fp16(x16, 2, w, 0, 0, 2, 4), 4), "no weight-stationary array");
+  expect_ws_rejected(to_weight_stationary(make_tile_fp16(x16, 2, w, 0, 0, 2, 4), 4), "no weight-stationary dataflow");
   const auto x = quant::quantize_activations_int8(random_floats(rng, 8 * 16), 8, 16);
   expect_ws_rejected(to_weight_stationary(make_tile_mixpe_int8(x, w, 0, 0, 5, 4), 4), "tokens M");  // M = 5 > R = 4
   expect_ws_rejected(to_weight_stationary(make_tile_mixpe_int8(x, w, 0, 0, 2, 4), 16), "divide the group size");  // g = 8, R = 16

@@ -57,7 +57,7 @@ TEST(TechTables, RtlTableIsActivityRatiosTimesTheAnchor) {
   EXPECT_EQ(t.at("pe_mixpe_a8_pj"), kAnchorPj);
   const std::vector<std::pair<std::string, std::string>> derived = {
       {"pe_mixpe_a16_pj", "pe.mixpe.a16.w4"}, {"pe_fp16_pj", "pe.fp16"}, {"pe_int8_pj", "pe.int8.w8"},
-      {"edge_add_pj", "edge.mixpe.a8"}, {"dequant_op_pj", "dequant.mixpe.a8.r4"}};
+      {"pe_bitfusion_pj", "pe.bitfusion.w4a8"}, {"pe_ant_pj", "pe.ant.flint"}, {"edge_add_pj", "edge.mixpe.a8"}, {"dequant_op_pj", "dequant.mixpe.a8.r4"}};
   for (const auto& [key, unit] : derived) {
     EXPECT_NEAR(t.at(key), kAnchorPj * activity_ratio(units, unit), 1e-9) << key << " from " << unit;
     EXPECT_NE(t.entries.at(key).source.find(unit), std::string::npos) << key << ": source should name " << unit;

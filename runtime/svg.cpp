@@ -205,7 +205,7 @@ void Canvas::rect(double x, double y, double w, double h, std::string_view fill,
   body_ += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"", num(x), num(y), num(std::max(0.0, w)),
                        num(std::max(0.0, h)), escape(fill));
   if (!cls.empty()) body_ += fmt::format(" class=\"{}\"", escape(cls));
-  body_ += tooltip.empty() ? "/>" : ">" + tooltip_child(tooltip) + "</rect>";
+  body_ += tooltip.empty() ? std::string("/>") : fmt::format(">{}</rect>", tooltip_child(tooltip));
   body_ += "\n";
 }
 
@@ -220,7 +220,7 @@ void Canvas::polyline(const std::vector<std::pair<double, double>>& points, std:
                       std::string_view dash) {
   if (points.size() < 2) return;
   std::string pts;
-  for (const auto& [x, y] : points) pts += (pts.empty() ? "" : " ") + num(x) + "," + num(y);
+  for (const auto& [x, y] : points) pts += fmt::format("{}{},{}", pts.empty() ? "" : " ", num(x), num(y));
   body_ += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"", pts,
                        escape(stroke), width);
   if (!cls.empty()) body_ += fmt::format(" class=\"{}\"", escape(cls));
@@ -233,7 +233,7 @@ void Canvas::circle(double cx, double cy, double r, std::string_view fill, std::
   body_ += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"", num(cx), num(cy), r, escape(fill));
   if (!stroke.empty()) body_ += fmt::format(" stroke=\"{}\" stroke-width=\"1\"", escape(stroke));
   if (!cls.empty()) body_ += fmt::format(" class=\"{}\"", escape(cls));
-  body_ += tooltip.empty() ? "/>" : ">" + tooltip_child(tooltip) + "</circle>";
+  body_ += tooltip.empty() ? std::string("/>") : fmt::format(">{}</circle>", tooltip_child(tooltip));
   body_ += "\n";
 }
 
@@ -243,7 +243,7 @@ void Canvas::text(double x, double y, std::string_view s, Anchor anchor, double 
   if (anchor != Anchor::kStart) body_ += fmt::format(" text-anchor=\"{}\"", anchor_name(anchor));
   if (bold) body_ += " font-weight=\"bold\"";
   if (rotate_deg != 0) body_ += fmt::format(" transform=\"rotate({} {} {})\"", rotate_deg, num(x), num(y));
-  body_ += ">" + escape(s) + tooltip_child(tooltip) + "</text>\n";
+  body_ += fmt::format(">{}{}</text>\n", escape(s), tooltip_child(tooltip));
 }
 
 std::string Canvas::str() const {

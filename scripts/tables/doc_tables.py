@@ -5,6 +5,7 @@ the mixpe CLI.
   doc_tables.py run llm         # perplexity grid of zoo/llama-kjv   -> docs/data/llm_quality.json
   doc_tables.py run operators   # rel. L2 grid and sensitivity of the zoo's neural operators
                                     #                                  -> docs/data/operator_quality.json
+  doc_tables.py run operator-baselines  # only the BitFusion and ANT columns of that grid (the rest kept)
   doc_tables.py run cost        # analytic cost of every operator on the paper's designs
                                     #                                  -> docs/data/operator_cost.json
   doc_tables.py run decode      # OPT-6.7B decode: designs x DRAM presets x batch, cycle executor
@@ -69,6 +70,12 @@ OPERATOR_VARIANTS = [
     ("W3A8 g64", ["--numerics", "mixpe-int8", "--wbits", "3", "--group", "64"]),
     ("W2A8 g32", ["--numerics", "mixpe-int8", "--wbits", "2", "--group", "32"]),
 ]
+# The other accelerators' numerics on their own designs (run operator-baselines adds just these).
+OPERATOR_BASELINES = [
+    ("W4A8 BitFusion", ["--numerics", "bitfusion"]),
+    ("W4A8 ANT", ["--numerics", "ant"]),
+]
+OPERATOR_VARIANTS += OPERATOR_BASELINES
 SENSITIVITY_ARGS = ["--numerics", "mixpe-int8", "--wbits", "4", "--group", "64"]
 
 LLM_BITS = [2, 3, 4, 8]
@@ -168,6 +175,26 @@ def run_operators():
             print(f"  {model:18s} only {name:14s} vs float {sens[-1]['rel_l2_vs_float']:.5f}", file=sys.stderr)
     save("operator_quality.json", {"machine": machine(), "rows": rows, "sensitivity": sens, "samples": OPERATOR_SAMPLES,
                                    "sensitivity_numerics": " ".join(SENSITIVITY_ARGS), "datasets": DATASETS})
+
+
+def run_operator_baselines():
+    """Replaces the OPERATOR_BASELINES rows of docs/data/operator_quality.json, keeping the rest."""
+    d = load("operator_quality.json")
+    labels = [lab for lab, _ in OPERATOR_BASELINES]
+    d["rows"] = [r for r in d["rows"] if r["label"] not in labels]
+    for model, data in OPERATORS:
+        for label, extra in OPERATOR_BASELINES:
+            j = mixpe(["eval", "--model", model, "--data", dataset(data), "--samples", str(d["samples"])] + extra)
+            for k in ("rel_l2_vs_truth", "rel_l2_vs_float", "float_rel_l2_vs_truth"):
+                j[k].pop("per_sample", None)
+            j["label"], j["model_name"], j["dataset"] = label, model, data
+            d["rows"].append(j)
+            print(f"  {model:18s} {label:14s} truth {j['rel_l2_vs_truth']['mean']:.5f} "
+                  f"float {j['rel_l2_vs_float']['mean']:.5f} ({j['seconds']:.0f} s)", file=sys.stderr)
+    order = [lab for lab, _ in OPERATOR_VARIANTS]
+    models = [m for m, _ in OPERATORS]
+    d["rows"].sort(key=lambda r: (models.index(r["model_name"]), order.index(r["label"])))
+    save("operator_quality.json", d)
 
 
 def run_dft():
@@ -660,8 +687,8 @@ def main():
     what = sys.argv[1]
     if what == "run":
         for part in sys.argv[2:] or ["llm", "operators", "dft", "cost", "decode", "paper", "area"]:
-            {"llm": run_llm, "operators": run_operators, "dft": run_dft, "cost": run_cost, "decode": run_decode,
-             "paper": run_paper, "area": run_area}[part]()
+            {"llm": run_llm, "operators": run_operators, "operator-baselines": run_operator_baselines, "dft": run_dft,
+             "cost": run_cost, "decode": run_decode, "paper": run_paper, "area": run_area}[part]()
         what = "render"
     if what == "render":
         for path, text in rendered_docs(strict=False).items():

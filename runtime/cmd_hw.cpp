@@ -16,7 +16,7 @@ namespace mixpe::runtime {
 namespace {
 
 std::string summary(const sim::AcceleratorConfig& c) {
-  const double peak_tmacs = static_cast<double>(c.rows) * c.cols * sim::products_per_cycle(sim::array_mode_of(c), c.weight_bits) *
+  const double peak_tmacs = static_cast<double>(c.rows) * c.cols * sim::macs_per_pe_cycle(sim::array_mode_of(c), c.weight_bits) *
                             c.clock_mhz * 1e6 / 1e12;
   const std::string group = c.group_size == -1 ? "per-channel" : fmt::format("g{}", c.group_size);
   return fmt::format("{}x{} {} PE, {} activations, W{} {}, {:.0f} MHz, {:.2f} TMAC/s peak, DRAM {}", c.rows, c.cols,

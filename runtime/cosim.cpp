@@ -33,7 +33,7 @@ std::vector<sim::ArrayTile> tiles_for(const GemmCall& c, const CosimProgram::Pie
         case PePath::kInt8:
         case PePath::kBitFusion:
         case PePath::kAnt:
-          tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C, sim::array_mode_of(hw)));
+          tiles.push_back(sim::make_tile_int8(slice_activations(*c.x8, p.k0, tk), w, r0, c0, R, C, sim::array_mode_of(hw), c.stored_bits));
           break;
         case PePath::kMixpeFp16:
           tiles.push_back(sim::make_tile_mixpe_aligned(
@@ -62,7 +62,7 @@ CosimProgram build_cosim_program(const std::vector<GemmCall>& calls, const sim::
   std::uint64_t cursor = 0;
   for (const GemmCall& c : calls) {
     const sim::AcceleratorConfig cfg = config_for(c, hw);
-    const GemmMapping mp = map_gemm({c.m, c.w.n, c.w.k, 1, c.w.bits != hw.weight_bits ? c.w.bits : 0}, cfg, c.name);
+    const GemmMapping mp = map_gemm({c.m, c.w.n, c.w.k, 1, c.bits() != hw.weight_bits ? c.bits() : 0}, cfg, c.name);
     if (mp.tk != c.tk) throw std::logic_error(fmt::format("{}: mapper chose K chunk {}, the engine ran {}", c.name, mp.tk, c.tk));
     if (!cp.program.code.empty()) cp.program.code.push_back(sim::barrier());
     std::vector<GemmPlacement> placements;

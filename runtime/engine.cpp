@@ -284,6 +284,7 @@ std::vector<float> GemmEngine::run(const GemmOperand& w, std::span<const float> 
   }
   if (observer_) {
     call.w = w.q;
+    call.stored_bits = w.stored_bits;
     call.y = y;
     observer_(call);
   }

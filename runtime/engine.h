@@ -60,6 +60,8 @@ struct GemmCall {
   std::string name;
   int m = 0;
   quant::QuantizedWeights w;  // a copy: operands made during a forward (the KV cache) do not outlive it
+  int stored_bits = 0;        // GemmOperand::stored_bits (ANT's 4-bit types: w holds the decoded values)
+  int bits() const { return stored_bits > 0 ? stored_bits : w.bits; }  // the code width in memory
   int group = 0;  // the instruction group: the weights' group, or -1 per-channel
   int tk = 0;     // K chunk of the mapping
   // The activations as the array receives them (one of them, by path), K padded.

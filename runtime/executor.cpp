@@ -262,9 +262,12 @@ Roofline roofline_of(const OpResult& r, const sim::AcceleratorConfig& cfg) {
   Roofline f;
   const double peak_bits = static_cast<double>(cfg.dram.bus_bits) * cfg.dram.data_rate * cfg.dram.clock_mhz / cfg.clock_mhz;
   const std::int64_t ops = r.op.is_gemm() ? 2 * r.op.macs() : r.counts.vector.element_ops;
-  const std::int64_t per_cycle = r.op.is_gemm() ? 2LL * cfg.rows * cfg.cols : cfg.vector_lanes;
+  const int wbits = r.op.weight_bits > 0 ? r.op.weight_bits : cfg.weight_bits;
+  // A GEMM's peak: 2 ops per MAC, at the PEs' MACs per cycle (BitFusion's fused products, ANT's 8-bit halves).
+  const double per_cycle = r.op.is_gemm() ? 2.0 * cfg.rows * cfg.cols * sim::macs_per_pe_cycle(sim::array_mode_of(cfg), wbits)
+                                          : static_cast<double>(cfg.vector_lanes);
   f.ops = ops;
-  f.compute_cycles = ceil_div(ops, per_cycle);
+  f.compute_cycles = static_cast<std::int64_t>(std::ceil(static_cast<double>(ops) / per_cycle));
   f.memory_cycles = static_cast<std::int64_t>(std::ceil(static_cast<double>(r.compulsory_dram_bytes) * 8.0 / peak_bits));
   f.intensity = r.compulsory_dram_bytes > 0 ? static_cast<double>(ops) / static_cast<double>(r.compulsory_dram_bytes) : 0.0;
   return f;
@@ -625,17 +628,16 @@ SimulationReport simulate(const Workload& model, const sim::AcceleratorConfig& c
   } catch (const std::exception& e) {
     rep.notes.push_back(fmt::format("no area estimate: {}", e.what()));
   }
-  rep.peak_ops_per_s = 2.0 * cfg.rows * cfg.cols * cfg.clock_mhz * 1e6;
+  const double macs_per_cycle = static_cast<double>(cfg.rows) * cfg.cols * sim::macs_per_pe_cycle(sim::array_mode_of(cfg), cfg.weight_bits);
+  rep.peak_ops_per_s = 2.0 * macs_per_cycle * cfg.clock_mhz * 1e6;
   rep.peak_dram_bytes_per_s = static_cast<double>(cfg.dram.bus_bits) * cfg.dram.data_rate * cfg.dram.clock_mhz * 1e6 / 8.0;
   for (const OpResult& r : cw.ops) {
     rep.roofline_cycles += r.roofline.cycles();
     if (r.roofline.memory_cycles > r.roofline.compute_cycles) rep.memory_bound_roofline_cycles += r.roofline.cycles();
     rep.compulsory_dram_bytes += r.compulsory_dram_bytes;
   }
-  // A PE-cycle holds products_per_cycle MACs (BitFusion's fused modes 2 or 4, every other PE 1).
-  const double peak_macs_per_cycle =
-      static_cast<double>(cfg.rows) * cfg.cols * sim::products_per_cycle(sim::array_mode_of(cfg), cfg.weight_bits);
-  rep.utilization = rep.total_cycles > 0 ? static_cast<double>(useful_macs) / (peak_macs_per_cycle * rep.total_cycles) : 0.0;
+  // Against the design's peak MACs per cycle (BitFusion's fused modes count 2 or 4 per PE-cycle).
+  rep.utilization = rep.total_cycles > 0 ? static_cast<double>(useful_macs) / (macs_per_cycle * rep.total_cycles) : 0.0;
   rep.ops = std::move(cw.ops);
   return rep;
 }

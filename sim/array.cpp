@@ -32,9 +32,15 @@ int products_per_cycle(ArrayMode m, int weight_bits) {
   return 8 / weight_bits;
 }
 
+int cycles_per_product(ArrayMode m, int weight_bits) { return m == ArrayMode::kAnt && weight_bits > 4 ? 2 : 1; }
+
+double macs_per_pe_cycle(ArrayMode m, int weight_bits) {
+  return static_cast<double>(products_per_cycle(m, weight_bits)) / cycles_per_product(m, weight_bits);
+}
+
 int k_slots(ArrayMode m, int k, int weight_bits) {
   const int p = products_per_cycle(m, weight_bits);
-  return (k + p - 1) / p;
+  return (k + p - 1) / p * cycles_per_product(m, weight_bits);
 }
 
 std::string_view to_string(Dataflow d) { return d == Dataflow::kOs ? "os" : "ws"; }
@@ -92,13 +98,14 @@ ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::Qua
 }
 
 ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols,
-                         ArrayMode mode) {
+                         ArrayMode mode, int stored_bits) {
   if (!int8_act_mode(mode) || !per_channel_mode(mode))
     throw std::invalid_argument(fmt::format("int8 tile: mode {} is not an INT8 per-channel mode", to_string(mode)));
   if (!w.symmetric || w.group_size != w.k || w.bits > 8)
     throw std::invalid_argument(fmt::format("{} tile: weights must be symmetric per-channel with at most 8 bits", to_string(mode)));
   if (mode == ArrayMode::kBitFusion) products_per_cycle(mode, w.bits);  // throws on a width the fusion unit lacks
   ArrayTile t = weights_part(mode, w, n0, rows, cols, w.k);
+  if (stored_bits > 0) t.weight_bits = stored_bits;
   fill_int8(t, x, m0);
   return t;
 }
@@ -188,13 +195,15 @@ void check_tile(const ArrayTile& t) {
   const std::size_t cw = static_cast<std::size_t>(t.cols) * t.wgroups();
   if (t.w_scale.size() != cw || t.w_zero.size() != cw) bad("scale/zero size");
   if (t.mode == ArrayMode::kBitFusion || t.mode == ArrayMode::kAnt) {
-    // Signed codes the PE's multiplier takes (ANT: the decoded values, |v| <= 64, held as 8-bit).
+    // Signed codes the PE's multiplier takes; ANT: its 4-bit types decoded (|v| <= 64), or 8-bit integers.
     if (!t.symmetric) bad("weights must be signed (symmetric)");
-    if (t.weight_bits < 2 || t.weight_bits > 8) bad(fmt::format("{}-bit weights", t.weight_bits));
+    if (t.mode == ArrayMode::kAnt ? t.weight_bits != 4 && t.weight_bits != 8 : t.weight_bits < 2 || t.weight_bits > 8)
+      bad(fmt::format("{}-bit weights", t.weight_bits));
     products_per_cycle(t.mode, t.weight_bits);
-    const int lim = 1 << (t.weight_bits - 1);
+    const int lo = t.mode == ArrayMode::kAnt && t.weight_bits == 4 ? -64 : -(1 << (t.weight_bits - 1));
+    const int hi = t.mode == ArrayMode::kAnt && t.weight_bits == 4 ? 64 : (1 << (t.weight_bits - 1)) - 1;
     for (const auto q : t.q)
-      if (q < -lim || q >= lim) bad(fmt::format("weight code {} outside the signed {}-bit range", q, t.weight_bits));
+      if (q < lo || q > hi) bad(fmt::format("weight code {} outside [{}, {}] for {}-bit weights", q, lo, hi, t.weight_bits));
   }
   if (t.dataflow == Dataflow::kWs) check_ws_shape(shape_of(t));
 }

@@ -35,7 +35,12 @@ bool has_edge_unit(ArrayMode m);
 // Weight x activation products one PE completes per cycle: BitFusion fuses its 16 BitBricks into
 // 8 / weight_bits INT8 products (W2 4, W4 2, W8 1); every other PE 1.
 int products_per_cycle(ArrayMode m, int weight_bits);
-// PE cycles (feeder slots) a K-element reduction takes: ceil(k / products_per_cycle).
+// PE cycles one product takes: 2 for 8-bit integer weights on ANT's 4-bit PE (two 4-bit halves,
+// high signed and low unsigned, as ANT composes wider integers); every other case 1.
+int cycles_per_product(ArrayMode m, int weight_bits);
+// MACs one PE completes per cycle: products_per_cycle / cycles_per_product.
+double macs_per_pe_cycle(ArrayMode m, int weight_bits);
+// PE cycles (feeder slots) a K-element reduction takes: ceil(k / products_per_cycle) x cycles_per_product.
 int k_slots(ArrayMode m, int k, int weight_bits);
 
 // How the array maps a GEMM (docs/array.md): output-stationary (tokens on rows, channels on
@@ -85,9 +90,11 @@ struct ArrayShape;
 ArrayTile make_tile_mixpe_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 ArrayTile make_tile_mixpe_aligned(const quant::AlignedActivations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 // The INT8-activation, per-channel modes (int8, bitfusion, ant): symmetric per-channel weights of
-// at most 8 bits (for ant: the decoded values, quant::PreparedAntWeights::decoded()).
+// at most 8 bits. For ant, `w` holds either ANT's decoded 4-bit types
+// (quant::PreparedAntWeights::decoded(), `stored_bits` 4: the width in memory and on the PE's port)
+// or 8-bit integers (`stored_bits` 0 or 8, two PE-cycles per product).
 ArrayTile make_tile_int8(const quant::Int8Activations& x, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols,
-                         ArrayMode mode = ArrayMode::kInt8);
+                         ArrayMode mode = ArrayMode::kInt8, int stored_bits = 0);
 ArrayTile make_tile_fp16(std::span<const quant::Half> x, int m, const quant::QuantizedWeights& w, int m0, int n0, int rows, int cols);
 // An all-zero tile of the given shape (timing-only runs; cycles do not depend on data).
 ArrayTile make_zero_tile(ArrayMode mode, int rows, int cols, int k, int group_size, int weight_bits);

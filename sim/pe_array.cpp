@@ -301,19 +301,23 @@ class PeArrayModel final : public ArrayModel {
   static StreamResult run_os(std::span<const ArrayTile> tiles);
   static StreamResult run_ws(std::span<const ArrayTile> tiles);
 
-  // The ANT array and BitFusion at one product per cycle (W8A8) move operands, partial sums and
-  // the per-channel dequantization exactly as the INT8 array does; their PEs differ only inside
-  // the multiply (ANT's decoder sits before it, and the tile already holds the decoded weights;
-  // the BitBrick sum equals the product), and they have no edge unit. BitFusion's fused modes
-  // (2 or 4 products per PE per cycle) change the feeder, which this model does not describe.
+  // The ANT array on its 4-bit types and BitFusion at one product per cycle (W8A8) move operands,
+  // partial sums and the per-channel dequantization exactly as the INT8 array does; their PEs
+  // differ only inside the multiply (ANT's decoder sits before it, and the tile already holds the
+  // decoded weights; the BitBrick sum equals the product), and they have no edge unit. BitFusion's
+  // fused modes (2 or 4 products per cycle) and ANT's 8-bit integers (2 cycles per product) change
+  // the feeder, which this model does not describe.
   static StreamResult run_int8_mac(std::span<const ArrayTile> tiles) {
     const ArrayTile& t0 = tiles[0];
-    if (products_per_cycle(t0.mode, t0.weight_bits) != 1)
-      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights takes {} products per PE per cycle, which "
+    if (macs_per_pe_cycle(t0.mode, t0.weight_bits) != 1.0)
+      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights completes {} MACs per PE per cycle, which "
                                               "only the tile model describes (array.model=tile)",
-                                              to_string(t0.mode), t0.weight_bits, products_per_cycle(t0.mode, t0.weight_bits)));
+                                              to_string(t0.mode), t0.weight_bits, macs_per_pe_cycle(t0.mode, t0.weight_bits)));
     std::vector<ArrayTile> as_int8(tiles.begin(), tiles.end());
-    for (auto& t : as_int8) t.mode = ArrayMode::kInt8;
+    for (auto& t : as_int8) {
+      t.mode = ArrayMode::kInt8;
+      t.weight_bits = 8;  // ANT's decoded values (|v| <= 64) reach the multiplier as 8-bit integers
+    }
     StreamResult res = run_os(as_int8);
     res.edge_ops = 0;
     return res;

@@ -35,7 +35,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.hw << " " << (*c.act ? 
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
   std::string s = std::string(info.param.hw) + "_" + (*info.param.act ? info.param.act : "preset") + "_" + info.param.workload + "_" +
-                  info.param.dataflow;
+                  info.param.dataflow + (std::string(info.param.model) == "pe" ? "" : std::string("_") + info.param.model);
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -103,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Designs, FunctionalVsCycle,
                                          Case{"test_int8_4x4", "", "llm-decode"}, Case{"test_fp16_4x4", "", "operator"},
                                          Case{"test_mixpe_8x8", "", "operator"}, Case{"test_mixpe_4x4", "", "llm-decode", "ws"},
                                          Case{"test_mixpe_4x4", "bf16", "operator", "ws"}, Case{"test_int8_4x4", "", "llm-decode", "ws"},
-                                         Case{"test_ant_4x4", "", "llm-decode"}, Case{"test_ant_4x4", "", "operator"},
+                                         Case{"test_ant_4x4", "", "llm-decode"}, Case{"test_ant_4x4", "", "operator", "os", "tile"}, Case{"test_ant_4x4", "", "llm-decode", "os", "tile"},
                                          Case{"test_bitfusion_4x4", "", "llm-decode", "os", "tile"}),
                          case_name);
 

@@ -80,7 +80,8 @@ TEST(SimulateCli, CompareNormalizesToFp16) {
   const CommandResult r = run_cli("compare --model tiny --phase prefill --seq 64 --executor analytic");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("normalized to fp16_32x28"), std::string::npos) << r.out;
-  for (const char* d : {"fp16_32x28", "int8_32x32", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"}) EXPECT_NE(r.out.find(d), std::string::npos) << d;
+  for (const char* d : {"fp16_32x28", "int8_32x32", "ant_32x32", "bitfusion_32x40", "mixpe_w4a16_32x32", "mixpe_w4a8_64x64"})
+    EXPECT_NE(r.out.find(d), std::string::npos) << d;
 }
 
 // -p applies to every design: DDR4-3200 instead of the presets' ideal 1024-bit interface costs

@@ -12,6 +12,7 @@
 
 #include "quant/ant.h"
 #include "quant/bitfusion.h"
+#include "quant/gemm_ref.h"
 #include "quant/weights.h"
 #include "sim/array.h"
 #include "sim/config.h"
@@ -49,6 +50,10 @@ TEST(BitFusionArray, ProductsPerCycleAndKSlots) {
   EXPECT_EQ(k_slots(ArrayMode::kBitFusion, 512, 4), 256);
   EXPECT_EQ(k_slots(ArrayMode::kBitFusion, 7, 2), 2);  // a partial last slot still takes a cycle
   EXPECT_EQ(k_slots(ArrayMode::kAnt, 512, 4), 512);
+  EXPECT_EQ(k_slots(ArrayMode::kAnt, 512, 8), 1024);  // 8-bit integers: two 4-bit halves, two cycles each
+  EXPECT_EQ(macs_per_pe_cycle(ArrayMode::kBitFusion, 2), 4.0);
+  EXPECT_EQ(macs_per_pe_cycle(ArrayMode::kAnt, 8), 0.5);
+  EXPECT_EQ(macs_per_pe_cycle(ArrayMode::kMixpeInt8, 8), 1.0);
 }
 
 // Random shapes, every fusion width: the tile model equals quant's BitFusion oracle in bits, and its
@@ -105,7 +110,7 @@ TEST(AntArray, BothModelsMatchOracleForEveryType) {
     const auto aw = quant::quantize_ant(random_floats(rng, static_cast<std::size_t>(N) * K), N, K, qc);
     const quant::PreparedAntWeights prepared(aw);
     const auto x = quant::quantize_activations_int8(random_floats(rng, static_cast<std::size_t>(M) * K), M, K);
-    auto make = [&](int m0, int n0) { return make_tile_int8(x, prepared.decoded(), m0, n0, R, C, ArrayMode::kAnt); };
+    auto make = [&](int m0, int n0) { return make_tile_int8(x, prepared.decoded(), m0, n0, R, C, ArrayMode::kAnt, 4); };
     StreamResult rt, rp;
     const auto yt = run_gemm(*tile_model, M, N, R, C, make, &rt);
     const auto yp = run_gemm(*pe_model, M, N, R, C, make, &rp);
@@ -119,6 +124,26 @@ TEST(AntArray, BothModelsMatchOracleForEveryType) {
     EXPECT_EQ(rt.edge_ops, 0) << what;
     EXPECT_EQ(rp.edge_ops, 0) << what;
   }
+}
+
+// 8-bit integer weights (the neural operators' DFT matrices) on ANT's 4-bit PE: two cycles per
+// product; exact int8 numerics; the per-PE model, which has no such feeder, says so.
+TEST(AntArray, EightBitIntegersTakeTwoCyclesPerProduct) {
+  std::mt19937 rng(11);
+  const int R = 3, C = 2, K = 16;
+  const auto x = quant::quantize_activations_int8(random_floats(rng, R * K), R, K);
+  const auto w8 = quant::quantize_weights_rtn(random_floats(rng, C * K), C, K, {8, -1, true});
+  const std::vector<ArrayTile> t = {make_tile_int8(x, w8, 0, 0, R, C, ArrayMode::kAnt)};
+  const StreamResult r = make_array_model("tile")->run_stream(t);
+  quant::expect_bits_equal(r.y[0], quant::gemm_int8_ref(x, w8), "ant int8");
+  EXPECT_EQ(r.cycles, 2 * K + 2 * R + C + 3);
+  EXPECT_THROW(make_array_model("pe")->run_stream(t), std::invalid_argument);
+  // The per-PE array refuses such a GEMM before it runs; the tile array takes it.
+  Program p;
+  p.code.push_back(gemm(ArrayMode::kAnt, 4, 4, 64, -1, 0, 0, 0));
+  p.code.back().weight_bits = 8;
+  EXPECT_THROW(validate_program(p, load_config("test_ant_4x4")), std::invalid_argument);
+  EXPECT_NO_THROW(validate_program(p, load_config("test_ant_4x4", {"array.model=tile"})));
 }
 
 TEST(BitFusionArray, PerPeModelCoversW8AndNamesTheFusedWidthsItLacks) {
@@ -154,7 +179,8 @@ TEST(BitFusionAntArray, RejectsBadTilesAndConfigs) {
   ArrayTile bad = good;
   bad.q[0] = 8;  // outside signed 4-bit
   EXPECT_THROW(check_tile(bad), std::invalid_argument);
-  EXPECT_THROW(check_tile(to_weight_stationary(good, 2)), std::invalid_argument);  // output-stationary only
+  const ArrayTile ws = to_weight_stationary(good, 2);
+  EXPECT_THROW(check_tile(ws), std::invalid_argument);  // output-stationary only
 
   auto config_error = [](const std::string& preset, const std::string& override_kv) {
     try {
@@ -167,6 +193,8 @@ TEST(BitFusionAntArray, RejectsBadTilesAndConfigs) {
   EXPECT_NE(config_error("bitfusion_32x40", "array.group_size=128").find("per-channel"), std::string::npos);
   EXPECT_NE(config_error("bitfusion_32x40", "array.weight_bits=3").find("2, 4 or 8"), std::string::npos);
   EXPECT_NE(config_error("bitfusion_32x40", "array.dataflow=ws").find("output-stationary"), std::string::npos);
+  EXPECT_NE(config_error("bitfusion_32x40", "array.model=pe").find("per-PE model"), std::string::npos);
+  EXPECT_EQ(config_error("bitfusion_32x40", "array.weight_bits=8"), "no error");
   EXPECT_NE(config_error("ant_32x32", "array.weight_bits=8").find("4-bit"), std::string::npos);
   EXPECT_NE(config_error("ant_32x32", "array.weight_signed=false").find("symmetric"), std::string::npos);
   EXPECT_NE(config_error("ant_32x32", "array.act_type=fp16").find("int8 activations"), std::string::npos);

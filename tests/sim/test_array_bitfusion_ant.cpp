@@ -30,6 +30,16 @@ std::vector<float> random_floats(std::mt19937& rng, std::size_t n) {
   return v;
 }
 
+// Per-token INT8 activations (rows x k) and symmetric per-channel `bits`-bit weights (cols x k).
+struct Operands {
+  quant::Int8Activations x;
+  quant::QuantizedWeights w;
+};
+Operands int8_operands(std::mt19937& rng, int rows, int cols, int k, int bits) {
+  return {quant::quantize_activations_int8(random_floats(rng, static_cast<std::size_t>(rows) * k), rows, k),
+          quant::quantize_weights_rtn(random_floats(rng, static_cast<std::size_t>(cols) * k), cols, k, {bits, -1, true})};
+}
+
 // All tiles of an M x N x K GEMM, row tiles outer, assembled back into M x N after the run.
 template <typename MakeTile>
 std::vector<float> run_gemm(ArrayModel& model, int m, int n, int rows, int cols, MakeTile make, StreamResult* out = nullptr) {
@@ -131,8 +141,7 @@ TEST(AntArray, BothModelsMatchOracleForEveryType) {
 TEST(AntArray, EightBitIntegersTakeTwoCyclesPerProduct) {
   std::mt19937 rng(11);
   const int R = 3, C = 2, K = 16;
-  const auto x = quant::quantize_activations_int8(random_floats(rng, R * K), R, K);
-  const auto w8 = quant::quantize_weights_rtn(random_floats(rng, C * K), C, K, {8, -1, true});
+  const auto [x, w8] = int8_operands(rng, R, C, K, 8);
   const std::vector<ArrayTile> t = {make_tile_int8(x, w8, 0, 0, R, C, ArrayMode::kAnt)};
   const StreamResult r = make_array_model("tile")->run_stream(t);
   quant::expect_bits_equal(r.y[0], quant::gemm_int8_ref(x, w8), "ant int8");
@@ -149,8 +158,7 @@ TEST(AntArray, EightBitIntegersTakeTwoCyclesPerProduct) {
 TEST(BitFusionArray, PerPeModelCoversW8AndNamesTheFusedWidthsItLacks) {
   std::mt19937 rng(3);
   const int R = 3, C = 2, K = 16;
-  const auto x = quant::quantize_activations_int8(random_floats(rng, R * K), R, K);
-  const auto w8 = quant::quantize_weights_rtn(random_floats(rng, C * K), C, K, {8, -1, true});
+  const auto [x, w8] = int8_operands(rng, R, C, K, 8);
   const std::vector<ArrayTile> t8 = {make_tile_int8(x, w8, 0, 0, R, C, ArrayMode::kBitFusion)};
   const StreamResult pe = make_array_model("pe")->run_stream(t8), tile = make_array_model("tile")->run_stream(t8);
   quant::expect_bits_equal(pe.y[0], tile.y[0], "bitfusion W8A8");

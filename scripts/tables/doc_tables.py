@@ -56,7 +56,7 @@ OPERATORS = [  # (zoo model, dataset)
 ]
 PAPER_SCALE = ["fno3d-les", "ifno3d-les", "fno2d-ns"]
 OPERATOR_SAMPLES = 50  # test samples per evaluation (the first 50 of the 200 in each test split)
-DESIGNS = ["mixpe_w4a8_64x64", "mixpe_w4a16_32x32", "fp16_32x28", "int8_32x32"]
+DESIGNS = ["mixpe_w4a8_64x64", "mixpe_w4a16_32x32", "fp16_32x28", "int8_32x32", "ant_32x32", "bitfusion_32x40"]
 
 # Numerics variants of the operator accuracy table: (label, eval arguments).
 OPERATOR_VARIANTS = [

@@ -16,6 +16,8 @@
 #include <pybind11/stl.h>
 
 #include "quant/activations.h"
+#include "quant/ant.h"
+#include "quant/bitfusion.h"
 #include "quant/gemm_fast.h"
 #include "quant/gemm_ref.h"
 #include "quant/weights.h"
@@ -262,6 +264,23 @@ py::array_t<float> mpgemm(const FloatArray& x, const py::object& weights, const 
                           bool sym, bool reference, unsigned threads) {
   const auto [m, k] = matrix_shape(x, "x");
   const bool int8 = numerics == "int8";
+  const bool bitfusion = numerics == "bitfusion";
+  const std::span<const float> xs(x.data(), x.size());
+  if (numerics == "ant") {
+    // ANT quantizes float weights its own way (type and clip search); integer codes are not ANT types.
+    if (py::isinstance<py::dict>(weights)) throw std::invalid_argument("numerics = 'ant' takes float weights (ANT quantizes them itself)");
+    const FloatArray w = weights.cast<FloatArray>();
+    const auto [n, wk] = matrix_shape(w, "w");
+    if (wk != k) throw std::invalid_argument(fmt::format("x has K = {} columns but the weights have K = {}", k, wk));
+    std::vector<float> y;
+    {
+      py::gil_scoped_release release;
+      const quant::AntWeights aw = quant::quantize_ant(std::span<const float>(w.data(), w.size()), n, wk, {}, "w");
+      const quant::Int8Activations x8 = quant::quantize_activations_int8(xs, m, k);
+      y = reference ? quant::gemm_ant_ref(x8, aw) : quant::gemm_ant(x8, aw, threads);
+    }
+    return to_numpy(std::move(y), {m, n});
+  }
   quant::QuantizedWeights q;
   if (py::isinstance<py::dict>(weights)) {
     q = weights_from_dict(weights.cast<py::dict>());
@@ -270,16 +289,20 @@ py::array_t<float> mpgemm(const FloatArray& x, const py::object& weights, const 
     // W8 symmetric per-channel for the INT8 baseline.
     const FloatArray w = weights.cast<FloatArray>();
     const auto [n, wk] = matrix_shape(w, "w");
-    const quant::WeightQuantConfig cfg = int8 ? quant::WeightQuantConfig{8, -1, true} : quant::WeightQuantConfig{wbits, group, sym};
+    const quant::WeightQuantConfig cfg = int8        ? quant::WeightQuantConfig{8, -1, true}
+                                         : bitfusion ? quant::WeightQuantConfig{wbits, -1, true}
+                                                     : quant::WeightQuantConfig{wbits, group, sym};
     py::gil_scoped_release release;
     q = quant::quantize_weights_rtn(std::span<const float>(w.data(), w.size()), n, wk, cfg, "w");
   }
   if (q.k != k) throw std::invalid_argument(fmt::format("x has K = {} columns but the weights have K = {}", k, q.k));
-  const std::span<const float> xs(x.data(), x.size());
   std::vector<float> y;
   {
     py::gil_scoped_release release;
-    if (numerics == "mixpe-int8" || int8) {
+    if (bitfusion) {
+      const quant::Int8Activations x8 = quant::quantize_activations_int8(xs, m, k);
+      y = reference ? quant::gemm_bitfusion_ref(x8, q) : quant::gemm_bitfusion(x8, quant::PreparedWeights::for_mixpe(q), threads);
+    } else if (numerics == "mixpe-int8" || int8) {
       const quant::Int8Activations x8 = quant::quantize_activations_int8(xs, m, k);
       if (reference) {
         y = int8 ? quant::gemm_int8_ref(x8, q) : quant::gemm_mixpe_int8_ref(x8, q);
@@ -297,7 +320,7 @@ py::array_t<float> mpgemm(const FloatArray& x, const py::object& weights, const 
       y = reference ? quant::gemm_fp16_ref(x16, m, q) : quant::gemm_fp16(x16, m, quant::PreparedWeights::for_fp16(q), threads);
     } else {
       throw std::invalid_argument(
-          fmt::format("numerics = '{}' is not a GEMM path (mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8)", numerics));
+          fmt::format("numerics = '{}' is not a GEMM path (mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8, bitfusion, ant)", numerics));
     }
   }
   return to_numpy(std::move(y), {m, q.n});
@@ -344,7 +367,7 @@ PYBIND11_MODULE(mixpe, m) {
         "values), zeros (uint8 [N][G]), n, k, bits, group_size, symmetric.");
   m.def("mpgemm", &mpgemm, py::arg("x"), py::arg("w"), py::arg("numerics") = "mixpe-int8", py::arg("wbits") = 4,
         py::arg("group") = 128, py::arg("sym") = false, py::arg("reference") = false, py::arg("threads") = 0,
-        "Y = X W^T (float32 [M][N]) through one PE type's numerics (mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8): the "
+        "Y = X W^T (float32 [M][N]) through one PE type's numerics (mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8, bitfusion, ant): the "
         "fast kernels, or the scalar oracles with reference=True (bit-identical). w is a quantize_tensor result or a "
         "float32 N x K matrix (then quantized with wbits/group/sym; W8 symmetric per-channel for int8).");
 }

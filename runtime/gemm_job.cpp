@@ -1,4 +1,4 @@
-// Runs the five PE-type oracles on one synthetic GEMM and reports their accuracy.
+// Runs every PE type's oracle (MixPE INT8/FP16/BF16, FP16, INT8, BitFusion, ANT) on one synthetic GEMM and reports their accuracy.
 #include "runtime/gemm_job.h"
 
 #include <cmath>
@@ -8,6 +8,8 @@
 
 #include "models/synthetic.h"
 #include "quant/activations.h"
+#include "quant/ant.h"
+#include "quant/bitfusion.h"
 #include "quant/gemm_ref.h"
 #include "quant/weights.h"
 
@@ -95,6 +97,17 @@ GemmJobResult run_gemm_job(const GemmJobConfig& cfg) {
   const quant::QuantizedWeights w8 = quant::quantize_weights_rtn(w, cfg.n, cfg.k, {8, -1, true}, "gemm weight (W8)");
   add("int8", weight_label(8, -1, cfg.k, true), "INT8 per-token", quant::gemm_int8_ref(x8, w8), x8_values,
       quant::dequantize_weights_f64(w8));
+
+  // BitFusion: the run's width, if its fusion unit has it, symmetric per channel.
+  if (cfg.wbits == 2 || cfg.wbits == 4 || cfg.wbits == 8) {
+    const quant::QuantizedWeights wbf = quant::quantize_weights_rtn(w, cfg.n, cfg.k, {cfg.wbits, -1, true}, "gemm weight (BitFusion)");
+    add("bitfusion", weight_label(cfg.wbits, -1, cfg.k, true), "INT8 per-token", quant::gemm_bitfusion_ref(x8, wbf), x8_values,
+        quant::dequantize_weights_f64(wbf));
+  }
+  // ANT: its 4-bit type for the tensor (int, flint or PoT, by MSE) with per-channel scales.
+  const quant::AntWeights ant = quant::quantize_ant(w, cfg.n, cfg.k, {}, "gemm weight (ANT)");
+  add("ant", fmt::format("ANT4 {} per-channel", quant::ant_type_name(ant.type)), "INT8 per-token", quant::gemm_ant_ref(x8, ant),
+      x8_values, quant::dequantize_ant_f64(ant));
   return result;
 }
 

@@ -26,7 +26,7 @@ struct GemmJobConfig {
 };
 
 struct GemmPathResult {
-  std::string path;         // mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8
+  std::string path;         // mixpe-int8, mixpe-fp16, mixpe-bf16, fp16, int8, bitfusion (2/4/8-bit runs), ant
   std::string weights;      // e.g. "W4 g128 asym"
   std::string activations;  // e.g. "INT8 per-token"
   // Against the float64 GEMM of the unquantized float inputs: the error a user sees.

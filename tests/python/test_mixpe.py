@@ -187,6 +187,23 @@ class QuantizeAndGemm(unittest.TestCase):
             exact = x.astype(np.float64) @ dequantize(weights).T
             self.assertGreater(sqnr_db(exact, fast), 30.0 if numerics in ("mixpe-int8", "int8") else 40.0, numerics)
 
+    def test_bitfusion_and_ant_fast_kernels_equal_their_oracles(self):
+        x, w = random_problem(5, 40, 256, 4)
+        q4 = mixpe.quantize_tensor(w, 4, -1, sym=True)
+        fast = mixpe.mpgemm(x, q4, "bitfusion")
+        np.testing.assert_array_equal(fast.view(np.uint32), mixpe.mpgemm(x, q4, "bitfusion", reference=True).view(np.uint32))
+        # Float weights: W4 symmetric per channel, the fusion unit's format.
+        np.testing.assert_array_equal(mixpe.mpgemm(x, w, "bitfusion", wbits=4).view(np.uint32), fast.view(np.uint32))
+        # BitFusion's fused products are exact: its GEMM is the INT8 PE's on the same codes.
+        np.testing.assert_array_equal(mixpe.mpgemm(x, q4, "int8").view(np.uint32), fast.view(np.uint32))
+        ant = mixpe.mpgemm(x, w, "ant")
+        np.testing.assert_array_equal(ant.view(np.uint32), mixpe.mpgemm(x, w, "ant", reference=True).view(np.uint32))
+        self.assertGreater(sqnr_db(x.astype(np.float64) @ w.astype(np.float64).T, ant), 10.0)
+        with self.assertRaisesRegex(ValueError, "ant"):
+            mixpe.mpgemm(x, q4, "ant")
+        with self.assertRaisesRegex(ValueError, "(?i)bitfusion"):
+            mixpe.mpgemm(x, mixpe.quantize_tensor(w, 3, -1, sym=True), "bitfusion")
+
     def test_fp16_path_equals_its_definition(self):
         # docs/numerics.md: w16 = fp16((q - z) s); acc += fp32(x16) * fp32(w16) in ascending k, FP32 sums.
         x, w = random_problem(3, 20, 128, 3)

@@ -15,15 +15,15 @@ namespace {
 using testing_util::CommandResult;
 using testing_util::run_cli;
 
-TEST(GemmJob, RunsFivePathsWithPlausibleAccuracy) {
+TEST(GemmJob, RunsEveryPathWithPlausibleAccuracy) {
   GemmJobConfig cfg;
   cfg.m = 8;
   cfg.n = 32;
   cfg.k = 512;
   const GemmJobResult r = run_gemm_job(cfg);
-  ASSERT_EQ(r.paths.size(), 5u);
-  const char* names[] = {"mixpe-int8", "mixpe-fp16", "mixpe-bf16", "fp16", "int8"};
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.paths[i].path, names[i]);
+  ASSERT_EQ(r.paths.size(), 7u);
+  const char* names[] = {"mixpe-int8", "mixpe-fp16", "mixpe-bf16", "fp16", "int8", "bitfusion", "ant"};
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(r.paths[i].path, names[i]);
   // W4 g128 RTN weights: ~4.x bits of SQNR each (about 6 dB per bit, less for outliers).
   EXPECT_GT(r.weight_sqnr_db, 15.0);
   EXPECT_LT(r.weight_sqnr_db, 30.0);
@@ -33,6 +33,10 @@ TEST(GemmJob, RunsFivePathsWithPlausibleAccuracy) {
   EXPECT_NEAR(r.paths[1].vs_float.sqnr_db, w4_fp16, 0.5);
   EXPECT_LT(r.paths[0].vs_float.sqnr_db, r.paths[1].vs_float.sqnr_db);
   EXPECT_GT(r.paths[4].vs_float.sqnr_db, r.paths[0].vs_float.sqnr_db + 3.0);
+  // Per-channel 4-bit (BitFusion, plain RTN) loses to MixPE's groups of 128 at the same INT8
+  // activations; ANT's type and clip search (whose candidates include RTN's int grid) beats it.
+  EXPECT_LT(r.paths[5].vs_float.sqnr_db, r.paths[0].vs_float.sqnr_db);
+  EXPECT_GT(r.paths[6].vs_float.sqnr_db, r.paths[5].vs_float.sqnr_db);
   // The arithmetic alone is far more accurate than quantization: FP32 accumulation (~140 dB),
   // except the FP16 baseline, whose FP16 weight rounding (2^-11 relative, ~66+ dB) counts here.
   for (const GemmPathResult& p : r.paths) EXPECT_GT(p.vs_exact.sqnr_db, p.path == "fp16" ? 60.0 : 120.0) << p.path;
@@ -69,10 +73,10 @@ TEST(GemmJob, ValidationNamesTheOption) {
   EXPECT_THROW(cfg.validate(), std::invalid_argument);
 }
 
-TEST(Cli, GemmPrintsTableWithFiveRows) {
+TEST(Cli, GemmPrintsARowPerPath) {
   const CommandResult r = run_cli("gemm --m 4 --n 16 --k 256 --wbits 4 --group 64");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* row : {"mixpe-int8 ", "mixpe-fp16 ", "mixpe-bf16 ", "\nfp16 ", "\nint8 "})
+  for (const char* row : {"mixpe-int8 ", "mixpe-fp16 ", "mixpe-bf16 ", "\nfp16 ", "\nint8 ", "\nbitfusion ", "\nant "})
     EXPECT_NE(r.out.find(row), std::string::npos) << row << "\n" << r.out;
   EXPECT_NE(r.out.find("W4 g64 asym"), std::string::npos) << r.out;
 }
@@ -83,7 +87,7 @@ TEST(Cli, GemmJsonParses) {
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["config"]["k"], 128);
   EXPECT_EQ(j["config"]["symmetric"], true);
-  ASSERT_EQ(j["paths"].size(), 5u);
+  ASSERT_EQ(j["paths"].size(), 6u);  // no BitFusion row: its fusion unit has no 3-bit mode
   EXPECT_EQ(j["paths"][0]["path"], "mixpe-int8");
   EXPECT_TRUE(j["paths"][0]["vs_float"]["sqnr_db"].is_number());
 }

@@ -455,8 +455,6 @@ void validate(const AcceleratorConfig& c) {
     bad("array.weight_bits", std::to_string(c.weight_bits), "the bitfusion PE fuses 2, 4 or 8-bit weights");
   if (c.pe_type == PeType::kAnt && c.weight_bits != 4)
     bad("array.weight_bits", std::to_string(c.weight_bits), "the ant PE decodes 4-bit types");
-  if (c.pe_type == PeType::kBitfusion && c.weight_bits != 8 && c.array_model == "pe")
-    bad("array.model", "pe", fmt::format("the per-PE model does not describe bitfusion's fused W{} products (use tile)", c.weight_bits));
   if (c.pe_type == PeType::kFp16 && c.weight_bits != 2 && c.weight_bits != 3 && c.weight_bits != 4 && c.weight_bits != 8)
     bad("array.weight_bits", std::to_string(c.weight_bits), "supported widths are 2, 3, 4 or 8");
   if (c.group_size == 0 || c.group_size < -1) bad("array.group_size", std::to_string(c.group_size), "must be positive or -1 (per-channel)");

@@ -229,7 +229,7 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
         // ANT: 4-bit types; 8-bit codes (the constant DFT matrices of neural operators) run as ANT's int8 type.
         if (in.mode == ArrayMode::kAnt && in.weight_bits != 0 && in.weight_bits != 4 && in.weight_bits != 8)
           bad("weight_bits", std::to_string(in.weight_bits), "the ant PE takes 4-bit types or 8-bit integers");
-        if (cfg.array_model == "pe" && macs_per_pe_cycle(in.mode, weight_bits_of(in, cfg)) != 1.0)
+        if (cfg.array_model == "pe" && cycles_per_product(in.mode, weight_bits_of(in, cfg)) != 1)
           bad("weight_bits", std::to_string(weight_bits_of(in, cfg)),
               fmt::format("the per-PE array model does not describe {} at this width (array.model=tile does)", to_string(in.mode)));
         if (in.dataflow == Dataflow::kWs) {

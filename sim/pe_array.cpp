@@ -298,37 +298,41 @@ class PeArrayModel final : public ArrayModel {
   }
 
  private:
-  static StreamResult run_os(std::span<const ArrayTile> tiles);
+  // `lanes` > 1: each feeder slot carries that many consecutive K elements to a PE, which adds
+  // their products in one cycle (BitFusion's fused widths).
+  static StreamResult run_os(std::span<const ArrayTile> tiles, int lanes = 1);
   static StreamResult run_ws(std::span<const ArrayTile> tiles);
 
-  // The ANT array on its 4-bit types and BitFusion at one product per cycle (W8A8) move operands,
-  // partial sums and the per-channel dequantization exactly as the INT8 array does; their PEs
-  // differ only inside the multiply (ANT's decoder sits before it, and the tile already holds the
-  // decoded weights; the BitBrick sum equals the product), and they have no edge unit. BitFusion's
-  // fused modes (2 or 4 products per cycle) and ANT's 8-bit integers (2 cycles per product) change
-  // the feeder, which this model does not describe.
+  // The ANT array on its 4-bit types and the BitFusion array move operands, partial sums and the
+  // per-channel dequantization as the INT8 array does; their PEs differ inside the multiply (ANT's
+  // decoder sits before it, and the tile already holds the decoded weights; a BitFusion unit adds
+  // its slot's 8 / wbits products, each BitBrick sum equal to the product), and they have no edge
+  // unit. ANT's 8-bit integers (2 cycles per product) need a feeder this model does not describe.
   static StreamResult run_int8_mac(std::span<const ArrayTile> tiles) {
     const ArrayTile& t0 = tiles[0];
-    if (macs_per_pe_cycle(t0.mode, t0.weight_bits) != 1.0)
-      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights completes {} MACs per PE per cycle, which "
-                                              "only the tile model describes (array.model=tile)",
-                                              to_string(t0.mode), t0.weight_bits, macs_per_pe_cycle(t0.mode, t0.weight_bits)));
+    if (cycles_per_product(t0.mode, t0.weight_bits) != 1)
+      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights takes {} cycles per product, which only "
+                                              "the tile model describes (array.model=tile)",
+                                              to_string(t0.mode), t0.weight_bits, cycles_per_product(t0.mode, t0.weight_bits)));
+    const int lanes = products_per_cycle(t0.mode, t0.weight_bits);
     std::vector<ArrayTile> as_int8(tiles.begin(), tiles.end());
     for (auto& t : as_int8) {
       t.mode = ArrayMode::kInt8;
       t.weight_bits = 8;  // ANT's decoded values (|v| <= 64) reach the multiplier as 8-bit integers
     }
-    StreamResult res = run_os(as_int8);
+    StreamResult res = run_os(as_int8, lanes);
     res.edge_ops = 0;
     return res;
   }
 };
 
-StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
+StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes) {
   StreamResult res;
   const ArrayTile& t0 = tiles[0];
-  const ArrayShape shape = shape_of(t0);
-  const int R = t0.rows, C = t0.cols, g = t0.group_size, ng = t0.groups();
+  ArrayShape shape = shape_of(t0);
+  invariant(lanes == 1 || t0.groups() == 1, "fused lanes run one-group (per-channel) tiles");
+  if (lanes > 1) shape.k = shape.group_size = (t0.k + lanes - 1) / lanes;  // feeder slots of `lanes` elements
+  const int R = t0.rows, C = t0.cols, g = shape.group_size, ng = shape.groups();
   const int n = static_cast<int>(tiles.size());
   const bool fp16 = t0.mode == ArrayMode::kFp16;
   const bool aligned = t0.mode == ArrayMode::kMixpeAligned;
@@ -353,6 +357,8 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
   // PE registers, [r][c]: the operands each PE took this cycle (activation moving right, weight
   // code moving down, fp16: their FP32 values) and the group partial sum P.
   std::vector<std::int32_t> x_reg(rc, 0), q_reg(rc, 0);
+  // Fused lanes 1..lanes-1 (lane 0 is x_reg/q_reg): the slot's further elements, moving alike.
+  std::vector<std::vector<std::int32_t>> x_lane(lanes - 1, std::vector<std::int32_t>(rc, 0)), q_lane(x_lane);
   std::vector<float> xf_reg(fp16 ? rc : 0, 0.0f), wf_reg(fp16 ? rc : 0, 0.0f);
   // A model-side valid bit travelling down with the weight codes (in hardware the markers travel
   // with the activations): checked against the anti-diagonal markers, so the skews line up.
@@ -369,6 +375,8 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
   std::vector<EdgeItem> edge_loads;  // edge items completing this cycle (loaded at its end)
   edge_loads.reserve(R);
   std::vector<std::int32_t> left_x(R, 0), top_q(C, 0);
+  std::vector<std::vector<std::int32_t>> left_lane(lanes - 1, std::vector<std::int32_t>(R, 0)),
+      top_lane(lanes - 1, std::vector<std::int32_t>(C, 0));
   std::vector<float> left_xf(R, 0.0f), top_wf(C, 0.0f);
   std::vector<std::uint8_t> top_valid(C, 0);
 
@@ -400,7 +408,7 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
       const FeedSlot& f = slots[r];
       if (!f.valid) continue;  // the operand register takes whatever is on the wire; invalid, it is never used
       const ArrayTile& tl = tiles[f.tile];
-      const int k = f.k, G = f.group;
+      const int k = f.k * lanes, G = f.group;  // the slot's first element
       if (fp16) {
         left_xf[r] = tl.x16[tl.xi(r, k)].to_float();
         continue;
@@ -408,8 +416,15 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
       const std::int32_t x = tl.x[tl.xi(r, k)];
       check_activation(x, r, k);
       left_x[r] = x;
+      std::int64_t slot_sum = x;
+      for (int l = 1; l < lanes; ++l) {  // the slot's further elements (zero past K)
+        const std::int32_t xl = k + l < tl.k ? tl.x[tl.xi(r, k + l)] : 0;
+        check_activation(xl, r, k + l);
+        left_lane[l - 1][r] = xl;
+        slot_sum += xl;
+      }
       // Edge unit: A[r][G] = sum x over the group.
-      edge_run[r] = (f.j == 0 ? 0 : edge_run[r]) + x;
+      edge_run[r] = (f.j == 0 ? 0 : edge_run[r]) + slot_sum;
       ++res.edge_ops;
       if (f.j == g - 1) {  // the item is loaded on the same cycle as PE(r, 0)'s shadow register
         EdgeItem e;
@@ -444,8 +459,10 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
       top_valid[c] = f.valid;
       if (!f.valid) continue;
       const ArrayTile& tl = tiles[f.tile];
-      const int code = tl.q[tl.qi(c, f.k)];
+      const int k = f.k * lanes;
+      const int code = tl.q[tl.qi(c, k)];
       top_q[c] = code_value(code, bits, symmetric);
+      for (int l = 1; l < lanes; ++l) top_lane[l - 1][c] = k + l < tl.k ? code_value(tl.q[tl.qi(c, k + l)], bits, symmetric) : 0;
       if (fp16) {
         const std::size_t wg = tl.cg(c, f.k / tl.weight_group);
         top_wf[c] = quant::dequantize_weight_fp16(code, tl.w_zero[wg], tl.w_scale[wg]).to_float();
@@ -489,6 +506,10 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
     // row's first register then takes its left edge.
     shift_right(x_reg, left_x, C);
     shift_down(q_reg, top_q);
+    for (int l = 0; l + 1 < lanes; ++l) {
+      shift_right(x_lane[l], left_lane[l], C);
+      shift_down(q_lane[l], top_lane[l]);
+    }
     shift_down(q_valid, top_valid);
     if (fp16) {
       shift_right(xf_reg, left_xf, C);
@@ -524,7 +545,15 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles) {
         const std::int32_t* qr = &q_reg[row];
         // |q| < 2^8 and |x| <= 2^15 (the ports' widths, x checked at the edge): q x fits 32 bits,
         // and 32-bit products vectorize where 64-bit ones do not (SSE2).
-        for (int c = c0; c <= c1; ++c) acc[c] = (acc[c] & km[c]) + (static_cast<std::int64_t>(qr[c] * xr[c]) & am[c]);
+        if (lanes == 1) {
+          for (int c = c0; c <= c1; ++c) acc[c] = (acc[c] & km[c]) + (static_cast<std::int64_t>(qr[c] * xr[c]) & am[c]);
+        } else {  // fused: the slot's products summed in the PE (BitFusion; |q| < 2^7 and |x| < 2^8 there)
+          for (int c = c0; c <= c1; ++c) {
+            std::int64_t sum = static_cast<std::int64_t>(qr[c]) * xr[c];
+            for (int l = 0; l + 1 < lanes; ++l) sum += static_cast<std::int64_t>(q_lane[l][row + c]) * x_lane[l][row + c];
+            acc[c] = (acc[c] & km[c]) + (sum & am[c]);
+          }
+        }
       }
     }
     // A group's last element: its PEs move the completed P into their shadow registers.

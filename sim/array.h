@@ -35,8 +35,8 @@ bool has_edge_unit(ArrayMode m);
 // Weight x activation products one PE completes per cycle: BitFusion fuses its 16 BitBricks into
 // 8 / weight_bits INT8 products (W2 4, W4 2, W8 1); every other PE 1.
 int products_per_cycle(ArrayMode m, int weight_bits);
-// PE cycles one product takes: 2 for 8-bit integer weights on ANT's 4-bit PE (two 4-bit halves,
-// high signed and low unsigned, as ANT composes wider integers); every other case 1.
+// PE cycles one product takes: 2 for 8-bit integer weights on ANT's 4-bit PE (our model: two 4-bit
+// halves, high signed and low unsigned, one per cycle; the PE has no 8-bit port); every other case 1.
 int cycles_per_product(ArrayMode m, int weight_bits);
 // MACs one PE completes per cycle: products_per_cycle / cycles_per_product.
 double macs_per_pe_cycle(ArrayMode m, int weight_bits);

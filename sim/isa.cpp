@@ -229,9 +229,6 @@ void validate_program(const Program& p, const AcceleratorConfig& cfg) {
         // ANT: 4-bit types; 8-bit codes (the constant DFT matrices of neural operators) run as ANT's int8 type.
         if (in.mode == ArrayMode::kAnt && in.weight_bits != 0 && in.weight_bits != 4 && in.weight_bits != 8)
           bad("weight_bits", std::to_string(in.weight_bits), "the ant PE takes 4-bit types or 8-bit integers");
-        if (cfg.array_model == "pe" && cycles_per_product(in.mode, weight_bits_of(in, cfg)) != 1)
-          bad("weight_bits", std::to_string(weight_bits_of(in, cfg)),
-              fmt::format("the per-PE array model does not describe {} at this width (array.model=tile does)", to_string(in.mode)));
         if (in.dataflow == Dataflow::kWs) {
           if (!ws_supported(in.mode)) bad("dataflow", "ws", fmt::format("the {} array has no weight-stationary dataflow", to_string(in.mode)));
           if (in.k % cfg.rows != 0 || g % cfg.rows != 0)

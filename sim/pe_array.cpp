@@ -299,39 +299,39 @@ class PeArrayModel final : public ArrayModel {
 
  private:
   // `lanes` > 1: each feeder slot carries that many consecutive K elements to a PE, which adds
-  // their products in one cycle (BitFusion's fused widths).
-  static StreamResult run_os(std::span<const ArrayTile> tiles, int lanes = 1);
+  // their products in one cycle (BitFusion's fused widths). `halves` = 2: each element takes two
+  // slots, its 8-bit weight as the high signed 4 bits x 16 and then the low 4 bits (8-bit integers
+  // on ANT's 4-bit PE); the two products sum to the element's.
+  static StreamResult run_os(std::span<const ArrayTile> tiles, int lanes = 1, int halves = 1);
   static StreamResult run_ws(std::span<const ArrayTile> tiles);
 
-  // The ANT array on its 4-bit types and the BitFusion array move operands, partial sums and the
-  // per-channel dequantization as the INT8 array does; their PEs differ inside the multiply (ANT's
-  // decoder sits before it, and the tile already holds the decoded weights; a BitFusion unit adds
-  // its slot's 8 / wbits products, each BitBrick sum equal to the product), and they have no edge
-  // unit. ANT's 8-bit integers (2 cycles per product) need a feeder this model does not describe.
+  // The ANT and BitFusion arrays move operands, partial sums and the per-channel dequantization as
+  // the INT8 array does; their PEs differ inside the multiply (ANT's decoder sits before it, and the
+  // tile already holds the decoded weights; a BitFusion unit adds its slot's 8 / wbits products,
+  // each BitBrick sum equal to the product; ANT takes an 8-bit integer in two 4-bit halves), and
+  // they have no edge unit.
   static StreamResult run_int8_mac(std::span<const ArrayTile> tiles) {
     const ArrayTile& t0 = tiles[0];
-    if (cycles_per_product(t0.mode, t0.weight_bits) != 1)
-      throw std::invalid_argument(fmt::format("per-PE array model: {} with {}-bit weights takes {} cycles per product, which only "
-                                              "the tile model describes (array.model=tile)",
-                                              to_string(t0.mode), t0.weight_bits, cycles_per_product(t0.mode, t0.weight_bits)));
-    const int lanes = products_per_cycle(t0.mode, t0.weight_bits);
+    const int lanes = products_per_cycle(t0.mode, t0.weight_bits), halves = cycles_per_product(t0.mode, t0.weight_bits);
     std::vector<ArrayTile> as_int8(tiles.begin(), tiles.end());
     for (auto& t : as_int8) {
       t.mode = ArrayMode::kInt8;
       t.weight_bits = 8;  // ANT's decoded values (|v| <= 64) reach the multiplier as 8-bit integers
     }
-    StreamResult res = run_os(as_int8, lanes);
+    StreamResult res = run_os(as_int8, lanes, halves);
     res.edge_ops = 0;
     return res;
   }
 };
 
-StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes) {
+StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes, int halves) {
   StreamResult res;
   const ArrayTile& t0 = tiles[0];
   ArrayShape shape = shape_of(t0);
-  invariant(lanes == 1 || t0.groups() == 1, "fused lanes run one-group (per-channel) tiles");
+  invariant((lanes == 1 && halves == 1) || (t0.groups() == 1 && (lanes == 1 || halves == 1)),
+            "fused lanes and split weights run one-group (per-channel) tiles, not both at once");
   if (lanes > 1) shape.k = shape.group_size = (t0.k + lanes - 1) / lanes;  // feeder slots of `lanes` elements
+  if (halves > 1) shape.k = shape.group_size = t0.k * halves;              // `halves` slots per element
   const int R = t0.rows, C = t0.cols, g = shape.group_size, ng = shape.groups();
   const int n = static_cast<int>(tiles.size());
   const bool fp16 = t0.mode == ArrayMode::kFp16;
@@ -408,7 +408,7 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes) {
       const FeedSlot& f = slots[r];
       if (!f.valid) continue;  // the operand register takes whatever is on the wire; invalid, it is never used
       const ArrayTile& tl = tiles[f.tile];
-      const int k = f.k * lanes, G = f.group;  // the slot's first element
+      const int k = halves > 1 ? f.k / halves : f.k * lanes, G = f.group;  // the slot's (first) element
       if (fp16) {
         left_xf[r] = tl.x16[tl.xi(r, k)].to_float();
         continue;
@@ -416,7 +416,7 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes) {
       const std::int32_t x = tl.x[tl.xi(r, k)];
       check_activation(x, r, k);
       left_x[r] = x;
-      std::int64_t slot_sum = x;
+      std::int64_t slot_sum = halves > 1 && f.k % halves != 0 ? 0 : x;  // an element counts once in A
       for (int l = 1; l < lanes; ++l) {  // the slot's further elements (zero past K)
         const std::int32_t xl = k + l < tl.k ? tl.x[tl.xi(r, k + l)] : 0;
         check_activation(xl, r, k + l);
@@ -459,9 +459,13 @@ StreamResult PeArrayModel::run_os(std::span<const ArrayTile> tiles, int lanes) {
       top_valid[c] = f.valid;
       if (!f.valid) continue;
       const ArrayTile& tl = tiles[f.tile];
-      const int k = f.k * lanes;
+      const int k = halves > 1 ? f.k / halves : f.k * lanes;
       const int code = tl.q[tl.qi(c, k)];
       top_q[c] = code_value(code, bits, symmetric);
+      if (halves > 1) {  // the 8-bit value v = 16 hi + lo: hi signed (floor of v / 16), lo in 0..15
+        const int v = top_q[c];
+        top_q[c] = f.k % halves == 0 ? (v >> 4) * 16 : (v & 15);
+      }
       for (int l = 1; l < lanes; ++l) top_lane[l - 1][c] = k + l < tl.k ? code_value(tl.q[tl.qi(c, k + l)], bits, symmetric) : 0;
       if (fp16) {
         const std::size_t wg = tl.cg(c, f.k / tl.weight_group);

@@ -148,7 +148,7 @@ TEST(AntArray, BothModelsMatchOracleForEveryType) {
 }
 
 // 8-bit integer weights (the neural operators' DFT matrices) on ANT's 4-bit PE: two cycles per
-// product; exact int8 numerics; the per-PE model, which has no such feeder, says so.
+// product, the weight's high and low 4 bits; exact int8 numerics; both models agree.
 TEST(AntArray, EightBitIntegersTakeTwoCyclesPerProduct) {
   std::mt19937 rng(11);
   const int R = 3, C = 2, K = 16;
@@ -157,13 +157,17 @@ TEST(AntArray, EightBitIntegersTakeTwoCyclesPerProduct) {
   const StreamResult r = make_array_model("tile")->run_stream(t);
   quant::expect_bits_equal(r.y[0], quant::gemm_int8_ref(x, w8), "ant int8");
   EXPECT_EQ(r.cycles, 2 * K + 2 * R + C + 3);
-  EXPECT_THROW(make_array_model("pe")->run_stream(t), std::invalid_argument);
-  // The per-PE array refuses such a GEMM before it runs; the tile array takes it.
-  Program p;
-  p.code.push_back(gemm(ArrayMode::kAnt, 4, 4, 64, -1, 0, 0, 0));
-  p.code.back().weight_bits = 8;
-  EXPECT_THROW(validate_program(p, load_config("test_ant_4x4")), std::invalid_argument);
-  EXPECT_NO_THROW(validate_program(p, load_config("test_ant_4x4", {"array.model=tile"})));
+  const StreamResult rp = make_array_model("pe")->run_stream(t);
+  quant::expect_bits_equal(rp.y[0], r.y[0], "ant int8 per-PE");
+  EXPECT_EQ(rp.cycles, r.cycles);
+  EXPECT_EQ(rp.valid_cycle, r.valid_cycle);
+  EXPECT_EQ(rp.pe_macs, r.pe_macs);
+  // All 256 codes (2 x 128 weights, a stride coprime to 256): w = 16 hi + lo with hi = floor(w / 16)
+  // and lo in 0..15, negative codes included.
+  auto [x2, all] = int8_operands(rng, R, 2, 128, 8);
+  for (int i = 0; i < 256; ++i) all.codes[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(-128 + i * 7 % 256);
+  const std::vector<ArrayTile> ta = {make_tile_int8(x2, all, 0, 0, R, 2, ArrayMode::kAnt)};
+  quant::expect_bits_equal(make_array_model("pe")->run_stream(ta).y[0], quant::gemm_int8_ref(x2, all), "ant int8 every code");
 }
 
 TEST(BitFusionAntArray, RejectsBadTilesAndConfigs) {

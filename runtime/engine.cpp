@@ -203,7 +203,7 @@ std::shared_ptr<GemmOperand> GemmEngine::adopt(quant::QuantizedWeights q, const 
 
 int GemmEngine::k_chunk(const GemmOperand& w, int m) const {
   const int group = w.q.group_size == w.q.k ? -1 : w.q.group_size;
-  const int bits = w.stored_bits > 0 ? w.stored_bits : w.q.bits;
+  const int bits = w.bits();
   const auto key = std::make_tuple(m, w.n, w.q.k, group, bits);
   std::lock_guard<std::mutex> lock(tk_cache_->mu);
   if (const auto it = tk_cache_->tk.find(key); it != tk_cache_->tk.end()) return it->second;

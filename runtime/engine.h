@@ -40,6 +40,7 @@ struct GemmOperand {
   int n = 0, k = 0;
   quant::QuantizedWeights q;
   int stored_bits = 0;  // code width in memory when it differs from q.bits (ANT: 4-bit codes, q the decoded values)
+  int bits() const { return stored_bits > 0 ? stored_bits : q.bits; }  // the code width in memory
   std::vector<float> w;  // float path only: the float weights, N x K
 
   // Per K chunk: the weights of columns [k0, k0 + tk) prepared for the kernels (built on first use).
